@@ -1,0 +1,9 @@
+"""The interfaces the application needs; `typing.Protocol`s, so users' adapters need not inherit."""
+
+from qasr.ports.aligner import Aligner
+from qasr.ports.audio_source import AudioInput, AudioSource
+from qasr.ports.diarizer import Diarizer
+from qasr.ports.recognizer import Recognizer
+from qasr.ports.writer import Writer
+
+__all__ = ["Aligner", "AudioInput", "AudioSource", "Diarizer", "Recognizer", "Writer"]
