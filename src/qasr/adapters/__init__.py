@@ -1,0 +1,1 @@
+"""Implementations of the ports. Each subpackage imports its heavy dependency itself."""

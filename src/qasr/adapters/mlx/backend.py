@@ -1,0 +1,54 @@
+"""Import MLX once, with a fast BLAS on Linux CPUs.
+
+MLX's Linux CPU wheel falls back to the reference BLAS, ~30x slower than OpenBLAS for float32
+matmul (docs/adr/0006-cpu-blas.md). Loading OpenBLAS with RTLD_GLOBAL before `import mlx` makes
+MLX's `sgemm` calls resolve to it. `QASR_BLAS` names another library; `QASR_BLAS=none` opts out.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from pathlib import Path
+
+from qasr.errors import MissingExtraError
+
+_CANDIDATES = (
+    "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+    "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0",
+    "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+    "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+    "/usr/lib64/libopenblas.so.0",
+)
+
+
+def _preload_blas() -> str | None:
+    if not sys.platform.startswith("linux") or "mlx.core" in sys.modules:
+        return None
+    choice = os.environ.get("QASR_BLAS", "")
+    if choice.lower() == "none":
+        return None
+    for path in (choice,) if choice else _CANDIDATES:
+        if path and Path(path).exists():
+            ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            return path
+    return None
+
+
+BLAS_PATH = _preload_blas()
+
+try:
+    import mlx.core as mx
+    import mlx.nn as nn
+except ImportError as error:  # pragma: no cover - depends on the install
+    extra = "cpu" if sys.platform.startswith("linux") else "cpu"
+    raise MissingExtraError("mlx", extra, "The MLX backend") from error
+
+
+def default_dtype() -> mx.Dtype:
+    """float32 on CPU (MLX's CPU half-precision matmul is very slow), bfloat16 on a GPU."""
+    return mx.float32 if mx.default_device() == mx.cpu else mx.bfloat16
+
+
+__all__ = ["BLAS_PATH", "default_dtype", "mx", "nn"]
