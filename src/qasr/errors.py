@@ -31,9 +31,7 @@ class MissingExtraError(QasrError, ImportError):
     """An optional dependency is needed; the message names the `pip install` extra."""
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
-        super().__init__(
-            f"{purpose} needs the '{package}' package: pip install 'qasr[{extra}]'"
-        )
+        super().__init__(f"{purpose} needs the '{package}' package: pip install 'qasr[{extra}]'")
         self.package = package
         self.extra = extra
 

@@ -49,7 +49,11 @@ _L = LanguageKind.LANGUAGE
 _D = LanguageKind.DIALECT
 
 LANGUAGES: tuple[Language, ...] = (
-    Language("Chinese", "zh", aliases=("zh-cn", "zh-hans", "zh-tw", "zh-hant", "cmn", "mandarin", "zho", "chi")),
+    Language(
+        "Chinese",
+        "zh",
+        aliases=("zh-cn", "zh-hans", "zh-tw", "zh-hant", "cmn", "mandarin", "zho", "chi"),
+    ),
     Language("English", "en", aliases=("en-us", "en-gb", "en-au", "en-ca", "en-in", "eng")),
     Language("Cantonese", "yue", aliases=("zh-hk", "zh-yue", "yue-hk")),
     Language("Arabic", "ar", aliases=("ara",)),

@@ -11,7 +11,9 @@ def _to_language(value: str | Language | None) -> Language | None:
     return None if value is None else find_language(value)
 
 
-def _positive_or_none(instance: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+def _positive_or_none(
+    instance: object, attribute: attrs.Attribute[int | None], value: int | None
+) -> None:
     if value is not None and value <= 0:
         raise ValueError(f"{attribute.name} must be a positive number of tokens, got {value}")
 

@@ -23,8 +23,10 @@ class Stage(enum.Enum):
 @attrs.frozen
 class ProgressEvent:
     stage: Stage
-    fraction: float = attrs.field(default=0.0, validator=attrs.validators.and_(
-        attrs.validators.ge(0.0), attrs.validators.le(1.0)))
+    fraction: float = attrs.field(
+        default=0.0,
+        validator=attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(1.0)),
+    )
     index: int | None = None  # chunk or file index
     total: int | None = None  # number of chunks or files
     name: str = ""  # the file, when there is one

@@ -1,0 +1,8 @@
+"""`python -m qasr` runs the `qasr` command."""
+
+import sys
+
+from qasr.app.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

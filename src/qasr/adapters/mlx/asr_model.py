@@ -1,0 +1,112 @@
+"""The Qwen3-ASR thinker: audio encoder + Qwen3 decoder, and loading it from a checkpoint.
+
+Module names are the original checkpoint's minus `thinker.`: `audio_tower.*`, `model.*`,
+`lm_head.*` — so loading is a rename (checkpoint.py) plus each part's `sanitize`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+from mlx.utils import tree_flatten
+
+from qasr.adapters.mlx.audio_encoder import AudioEncoder, AudioEncoderConfig
+from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.checkpoint import (
+    CheckpointConfig,
+    check_shapes,
+    read_checkpoint_config,
+    read_weights,
+)
+from qasr.adapters.mlx.text_decoder import TextConfig, TextModel
+from qasr.errors import CheckpointError, InvalidInputError
+
+DTYPES = {"float32": mx.float32, "bfloat16": mx.bfloat16, "float16": mx.float16}
+
+
+def parse_dtype(name: str | None) -> mx.Dtype | None:
+    if name is None:
+        return None
+    try:
+        return DTYPES[name.lower().replace("fp32", "float32").replace("bf16", "bfloat16")]
+    except KeyError:
+        raise InvalidInputError(
+            f"unknown dtype {name!r}; choose one of {', '.join(DTYPES)}"
+        ) from None
+
+
+class Qwen3ASRThinker(nn.Module):
+    def __init__(self, audio: AudioEncoderConfig, text: TextConfig, *, lm_head: bool) -> None:
+        super().__init__()
+        self.audio_tower = AudioEncoder(audio)
+        self.model = TextModel(text)
+        if lm_head:  # checkpoints that store an untied output projection
+            self.lm_head = nn.Linear(text.hidden_size, text.vocab_size, bias=False)
+
+    @property
+    def has_lm_head(self) -> bool:
+        return "lm_head" in self
+
+    def logits(self, hidden: mx.array) -> mx.array:
+        return self.lm_head(hidden) if self.has_lm_head else self.model.as_logits(hidden)
+
+    def embed_prompt(self, prompt_ids: mx.array, audio_embeds: mx.array, audio_token_id: int) -> mx.array:
+        """Token embeddings [L, D] with the `<|audio_pad|>` rows replaced by the audio, in order."""
+        embeds = self.model.embed_tokens(prompt_ids)
+        is_audio = prompt_ids == audio_token_id
+        n_audio = int(is_audio.sum().item())
+        if n_audio != audio_embeds.shape[0]:
+            raise InvalidInputError(
+                f"prompt has {n_audio} audio placeholders for {audio_embeds.shape[0]} audio tokens"
+            )
+        # Row i of the audio goes to the i-th placeholder: gather by the running count.
+        audio_index = mx.maximum(mx.cumsum(is_audio.astype(mx.int32)) - 1, 0)
+        audio_rows = audio_embeds.astype(embeds.dtype)[audio_index]
+        return mx.where(is_audio[:, None], audio_rows, embeds)
+
+    @staticmethod
+    def sanitize(weights: Mapping[str, mx.array]) -> dict[str, mx.array]:
+        """Module-path weights (checkpoint.read_weights) -> what `load_weights` takes."""
+        parts: dict[str, dict[str, mx.array]] = {"audio_tower": {}, "model": {}, "lm_head": {}}
+        for name, value in weights.items():
+            head, _, rest = name.partition(".")
+            if head not in parts:
+                raise CheckpointError(f"unexpected weight {name!r}")
+            parts[head][rest] = value
+        out = {f"audio_tower.{k}": v for k, v in AudioEncoder.sanitize(parts["audio_tower"]).items()}
+        out.update({f"model.{k}": v for k, v in TextModel.sanitize(parts["model"]).items()})
+        out.update({f"lm_head.{k}": v for k, v in parts["lm_head"].items()})
+        return out
+
+
+@attrs.frozen
+class LoadedThinker:
+    model: Qwen3ASRThinker
+    config: CheckpointConfig
+    folder: Path
+    dtype: mx.Dtype
+
+
+def load_thinker(folder: Path, dtype: mx.Dtype) -> LoadedThinker:
+    """Build the model from config.json and load the safetensors into it, checking every shape."""
+    config = read_checkpoint_config(folder)
+    audio = AudioEncoderConfig.from_dict(config.audio)
+    text = TextConfig.from_dict(config.text)
+    weights = read_weights(folder, config.layout)
+    separate_head = "lm_head.weight" in weights
+    if not separate_head and not config.tie_word_embeddings:
+        raise CheckpointError(f"{folder}: no lm_head weights and tie_word_embeddings is false")
+    model = Qwen3ASRThinker(audio, text, lm_head=separate_head)
+    sanitized = Qwen3ASRThinker.sanitize(weights)
+    expected = {name: tuple(value.shape) for name, value in tree_flatten(model.parameters())}
+    check_shapes(expected, sanitized, folder)
+    model.load_weights(
+        [(name, value.astype(dtype) if mx.issubdtype(value.dtype, mx.floating) else value)
+         for name, value in sanitized.items()],
+        strict=True,
+    )
+    model.eval()
+    mx.eval(model.parameters())
+    return LoadedThinker(model=model, config=config, folder=folder, dtype=dtype)

@@ -1,0 +1,12 @@
+"""Use cases and the composition root. Importing this loads no adapter."""
+
+from qasr.app.bootstrap import DEFAULT_MODEL, build_service
+from qasr.app.service import FeatureUnavailableError, FileResult, TranscriptionService
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "FeatureUnavailableError",
+    "FileResult",
+    "TranscriptionService",
+    "build_service",
+]

@@ -1,0 +1,102 @@
+"""The composition root: the one place that picks concrete adapters (docs/adr/0001).
+
+Adapters are imported inside the functions that build them, so `import qasr.app` stays free of
+MLX, ffmpeg and the hub, and a caller that passes its own component never loads the default one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from qasr.app.service import FeatureUnavailableError, TranscriptionService
+from qasr.domain import Transcript
+from qasr.ports import Aligner, AudioSource, Diarizer, Recognizer
+
+DEFAULT_MODEL = "Qwen/Qwen3-ASR-0.6B"
+
+
+def build_service(
+    model: str = DEFAULT_MODEL,
+    *,
+    dtype: str | None = None,
+    timestamps: bool = False,
+    diarize: bool = False,
+    recognizer: Recognizer | None = None,
+    audio_source: AudioSource | None = None,
+    aligner: Aligner | None = None,
+    diarizer: Diarizer | None = None,
+    max_chunk_seconds: float = 30.0,
+) -> TranscriptionService:
+    """A ready service; anything not passed is built with its default adapter.
+
+    `model` is a Hugging Face repo id or a local checkpoint folder. `timestamps` / `diarize` say
+    the service must be able to time words / tell speakers apart, so a missing component fails
+    here, before the model loads, rather than after the first file.
+    """
+    if timestamps and aligner is None:
+        aligner = build_aligner()
+    if diarize and diarizer is None:
+        diarizer = build_diarizer()
+    if audio_source is None:
+        audio_source = build_audio_source()
+    if recognizer is None:
+        recognizer = build_recognizer(model, dtype=dtype)
+    return TranscriptionService(
+        audio_source, recognizer, aligner, diarizer, max_chunk_seconds=max_chunk_seconds
+    )
+
+
+def build_audio_source() -> AudioSource:
+    from qasr.adapters.audio import DefaultAudioSource
+
+    return DefaultAudioSource()
+
+
+def build_recognizer(model: str = DEFAULT_MODEL, *, dtype: str | None = None) -> Recognizer:
+    from qasr.adapters.mlx.recognizer import MlxRecognizer
+
+    return MlxRecognizer.from_pretrained(model, dtype=dtype)
+
+
+def build_aligner() -> Aligner:
+    raise FeatureUnavailableError(
+        "word timestamps need the forced aligner (Qwen3-ForcedAligner), which is not available "
+        "in this version of qasr; transcribe without timestamps (-f txt, json or tsv)"
+    )
+
+
+def build_diarizer() -> Diarizer:
+    raise FeatureUnavailableError(
+        "speaker diarization is not available in this version of qasr; pass your own "
+        "qasr.ports.Diarizer to build_service(diarizer=...)"
+    )
+
+
+def check_output_format(name: str) -> None:
+    """Raise `OutputFormatError` for a format no writer provides ("all" is every writer)."""
+    from qasr.adapters.writers import writers_for
+
+    writers_for(name)
+
+
+def write_outputs(
+    transcript: Transcript, output_dir: str | os.PathLike[str], stem: str, output_format: str
+) -> list[Path]:
+    """Write `transcript` as `<output_dir>/<stem><extension>` for the format (or all formats)."""
+    from qasr.adapters.writers import write_files
+
+    return write_files(transcript, Path(output_dir), stem, output_format)
+
+
+def mlx_backend_summary() -> str:
+    """MLX's default device and the BLAS it preloaded, for `qasr --doctor`; raises if MLX fails."""
+    from qasr.adapters.mlx.backend import BLAS_PATH, mx
+
+    if sys.platform == "darwin":
+        blas = "Accelerate"
+    else:
+        blas = BLAS_PATH or "none preloaded (reference BLAS: slow float32 matmul on CPU)"
+    return f"mlx {version('mlx')}, default device {mx.default_device()}, BLAS {blas}"

@@ -1,0 +1,240 @@
+"""The `qasr` command: transcribe files, list the languages, check the install.
+
+Every mistake a user can make ends as one `qasr: error: ...` line on stderr and exit status 2;
+`--verbose` adds the traceback. Anything else is a bug in qasr and says so (exit status 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import qasr
+from qasr.app import bootstrap
+from qasr.app.service import FeatureUnavailableError, TranscriptionService
+from qasr.domain import (
+    LANGUAGES,
+    LanguageKind,
+    ProgressEvent,
+    RecognitionOptions,
+    Stage,
+    find_language,
+)
+from qasr.errors import QasrError
+
+OUTPUT_FORMATS = ("txt", "json", "srt", "vtt", "tsv", "all")
+# Subtitles are cues of timed words: asking for them asks for timestamps.
+_TIMED_FORMATS = frozenset({"srt", "vtt", "all"})
+_USAGE = "qasr [transcribe] FILES... [options]\n       qasr --list-languages | --doctor | --version"
+USER_ERROR = 2
+BUG = 1
+
+ServiceFactory = Callable[..., TranscriptionService]
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints usage plus the message and exits; the CLI wants one line and a return.
+        raise _UsageError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="qasr",
+        usage=_USAGE,
+        description="Transcribe speech with Qwen3-ASR on MLX. Prints each transcript and writes "
+        "<output-dir>/<file stem>.<format>.",
+    )
+    parser.add_argument("files", nargs="*", metavar="FILES", help="audio or video files")
+    parser.add_argument("-o", "--output-dir", default=".", help="where files go (default: .)")
+    parser.add_argument(
+        "-f",
+        "--output-format",
+        default="txt",
+        metavar="{" + ",".join(OUTPUT_FORMATS) + "}",
+        help="file format, or several joined by commas; srt and vtt turn --timestamps on "
+        "(default: txt)",
+    )
+    parser.add_argument("--language", help="force a language (name or code: English, en, zh...)")
+    parser.add_argument("--context", default="", help="domain words or a hint text for the model")
+    parser.add_argument(
+        "--model",
+        default=bootstrap.DEFAULT_MODEL,
+        help=f"Hugging Face repo id or local folder (default: {bootstrap.DEFAULT_MODEL})",
+    )
+    parser.add_argument("--dtype", help="float32, bfloat16 or float16 (default: by device)")
+    parser.add_argument("--timestamps", action="store_true", help="time every word")
+    parser.add_argument("--stdout-only", action="store_true", help="print only, write no files")
+    parser.add_argument("--quiet", action="store_true", help="do not print transcripts")
+    parser.add_argument("--verbose", action="store_true", help="progress and tracebacks")
+    parser.add_argument("--list-languages", action="store_true", help="list languages and exit")
+    parser.add_argument("--doctor", action="store_true", help="check the installation and exit")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, build_service: ServiceFactory | None = None) -> int:
+    """Run the command line; return the exit status. `build_service` replaces the composition
+    root's (tests pass one that builds fakes)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["transcribe"]:
+        words = words[1:]
+    try:
+        args = _build_parser().parse_args(words)
+    except _UsageError as error:
+        return _error(f"{error} (see qasr --help)")
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
+    try:
+        return _dispatch(args, build_service or bootstrap.build_service)
+    except QasrError as error:
+        return _error(error, verbose=args.verbose)
+    except KeyboardInterrupt:
+        return _error("interrupted", status=130)
+    except Exception as error:
+        if args.verbose:
+            traceback.print_exc()
+        return _error(
+            f"internal error ({type(error).__name__}: {error}); this is a bug in qasr, please "
+            "report it with the output of --verbose",
+            status=BUG,
+        )
+
+
+def _dispatch(args: argparse.Namespace, build_service: ServiceFactory) -> int:
+    if args.version:
+        print(f"qasr {qasr.__version__}")
+        return 0
+    if args.list_languages:
+        print_languages(sys.stdout)
+        return 0
+    if args.doctor:
+        from qasr.app.doctor import run_doctor
+
+        return run_doctor(sys.stdout)
+    if not args.files:
+        return _error("no input files; usage: qasr FILES... (see qasr --help)")
+    return _transcribe(args, build_service)
+
+
+def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
+    fmt = args.output_format
+    options = RecognitionOptions(
+        language=find_language(args.language) if args.language else None, context=args.context
+    )
+    writes = not args.stdout_only
+    if writes:
+        bootstrap.check_output_format(fmt)
+    timestamps = args.timestamps or (writes and _needs_timestamps(fmt))
+
+    failed = False
+    present: list[str] = []
+    for name in args.files:
+        problem = _unreadable(Path(name))
+        if problem:
+            failed = True
+            _error(f"{problem}: {name!r}")
+        else:
+            present.append(name)
+    if not present:
+        return USER_ERROR
+
+    try:
+        service = build_service(model=args.model, dtype=args.dtype, timestamps=timestamps)
+    except FeatureUnavailableError as error:
+        why = "" if args.timestamps else f"-f {fmt} needs word timestamps: "
+        return _error(f"{why}{error}", verbose=args.verbose)
+    progress = _print_progress if args.verbose else None
+    results = service.transcribe_many(present, options, timestamps=timestamps, on_progress=progress)
+    for result in results:
+        if result.error is not None or result.transcript is None:
+            failed = True
+            _error(_about(result.name, result.error), verbose=args.verbose, cause=result.error)
+            continue
+        transcript = result.transcript
+        if transcript.truncated:
+            _warn(f"{result.name}: the token budget ran out; the text may be cut short")
+        if not args.quiet:
+            print(transcript.text, flush=True)
+        if writes:
+            failed |= not _write(transcript, args, Path(result.name).stem, result.name)
+    return USER_ERROR if failed else 0
+
+
+def _write(transcript: Any, args: argparse.Namespace, stem: str, name: str) -> bool:
+    try:
+        Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+        paths = bootstrap.write_outputs(transcript, args.output_dir, stem, args.output_format)
+    except (QasrError, OSError) as error:
+        _error(_about(name, error), verbose=args.verbose, cause=error)
+        return False
+    if args.verbose:
+        for path in paths:
+            print(f"qasr: wrote {path}", file=sys.stderr)
+    return True
+
+
+def _needs_timestamps(output_format: str) -> bool:
+    names = {part.strip().lower().removeprefix(".") for part in output_format.split(",")}
+    return bool(names & _TIMED_FORMATS)
+
+
+def _unreadable(path: Path) -> str:
+    if not path.exists():
+        return "no such file"
+    if path.is_dir():
+        return "is a directory, not an audio file"
+    return ""
+
+
+def _about(name: str, error: object) -> str:
+    message = str(error)
+    return message if not name or name in message else f"{name}: {message}"
+
+
+def _print_progress(event: ProgressEvent) -> None:
+    if event.stage is Stage.FILE_STARTED and event.index is not None:
+        print(f"qasr: [{event.index + 1}/{event.total}] {event.name}", file=sys.stderr)
+    elif event.stage is Stage.CHUNK_COMPLETED and event.index is not None:
+        print(f"qasr:   chunk {event.index + 1}/{event.total} done", file=sys.stderr)
+
+
+def print_languages(out: TextIO) -> None:
+    languages = [lang for lang in LANGUAGES if lang.kind is LanguageKind.LANGUAGE]
+    dialects = [lang for lang in LANGUAGES if lang.kind is LanguageKind.DIALECT]
+    print(f"Languages ({len(languages)}), for --language by name or code:", file=out)
+    for language in languages:
+        print(f"  {language.code:<6} {language.name}", file=out)
+    print(
+        f"Chinese dialects ({len(dialects)}), recognised as their parent language; "
+        "forcing one forces the parent:",
+        file=out,
+    )
+    for dialect in dialects:
+        print(f"  {dialect.code:<15} {dialect.name} ({dialect.parent})", file=out)
+
+
+def _one_line(message: object) -> str:
+    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+
+
+def _error(
+    message: object, *, verbose: bool = False, cause: object = None, status: int = USER_ERROR
+) -> int:
+    shown = cause if cause is not None else message
+    if verbose and isinstance(shown, BaseException) and shown.__traceback__ is not None:
+        traceback.print_exception(type(shown), shown, shown.__traceback__, file=sys.stderr)
+    print(f"qasr: error: {_one_line(message)}", file=sys.stderr, flush=True)
+    return status
+
+
+def _warn(message: str) -> None:
+    print(f"qasr: warning: {_one_line(message)}", file=sys.stderr, flush=True)

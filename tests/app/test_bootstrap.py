@@ -1,0 +1,82 @@
+"""The composition root builds defaults only for what the caller did not pass."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from qasr.app import bootstrap
+from qasr.app.bootstrap import build_service
+from qasr.app.service import FeatureUnavailableError
+from qasr.testing import FakeAligner, FakeAudioSource, FakeDiarizer, FakeRecognizer
+
+
+def test_passed_components_are_used_as_they_are() -> None:
+    parts = dict(
+        recognizer=FakeRecognizer(),
+        audio_source=FakeAudioSource(),
+        aligner=FakeAligner(),
+        diarizer=FakeDiarizer(),
+    )
+    service = build_service(timestamps=True, diarize=True, max_chunk_seconds=12.0, **parts)
+    assert service.recognizer is parts["recognizer"]
+    assert service.audio_source is parts["audio_source"]
+    assert service.aligner is parts["aligner"] and service.diarizer is parts["diarizer"]
+    assert service.max_chunk_seconds == 12.0
+
+
+def test_the_model_and_dtype_go_to_the_build_recognizer(monkeypatch) -> None:
+    asked = []
+    monkeypatch.setattr(
+        bootstrap,
+        "build_recognizer",
+        lambda model, *, dtype: asked.append((model, dtype)) or FakeRecognizer(),
+    )
+    build_service("org/tiny", dtype="float16", audio_source=FakeAudioSource())
+    assert asked == [("org/tiny", "float16")]
+    build_service(audio_source=FakeAudioSource())
+    assert asked[-1] == (bootstrap.DEFAULT_MODEL, None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [({"timestamps": True}, "forced aligner"), ({"diarize": True}, "diarization")],
+)
+def test_features_without_an_adapter_say_they_are_not_available(kwargs, words) -> None:
+    with pytest.raises(FeatureUnavailableError, match=f"{words}.*not available"):
+        build_service(recognizer=FakeRecognizer(), audio_source=FakeAudioSource(), **kwargs)
+
+
+def test_a_missing_feature_fails_before_the_model_loads(monkeypatch) -> None:
+    def must_not_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(bootstrap, "build_recognizer", must_not_load)
+    with pytest.raises(FeatureUnavailableError):
+        build_service(timestamps=True, audio_source=FakeAudioSource())
+
+
+def test_without_timestamps_no_aligner_is_built() -> None:
+    service = build_service(recognizer=FakeRecognizer(), audio_source=FakeAudioSource())
+    assert service.aligner is None and service.diarizer is None
+
+
+def test_the_build_audio_source_is_the_real_one() -> None:
+    source = bootstrap.build_audio_source()
+    assert type(source).__module__.startswith("qasr.adapters.audio")
+
+
+def test_the_build_recognizer_is_the_mlx_one_and_a_bad_path_is_a_user_error(tmp_path) -> None:
+    pytest.importorskip("qasr.adapters.mlx.recognizer")
+    from qasr.errors import QasrError
+
+    with pytest.raises(QasrError):
+        bootstrap.build_recognizer(str(tmp_path / "no-such-model"))
+
+
+def test_the_mlx_summary_names_device_and_blas() -> None:
+    pytest.importorskip("mlx.core")
+    summary = bootstrap.mlx_backend_summary()
+    assert "default device" in summary and "BLAS" in summary
+    assert "mlx.core" in sys.modules
