@@ -31,14 +31,27 @@ class MissingExtraError(QasrError, ImportError):
     """An optional dependency is needed; the message names the `pip install` extra."""
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
-        super().__init__(f"{purpose} needs the '{package}' package: pip install 'qasr[{extra}]'")
+        message = f"{purpose} needs the '{package}' package: pip install 'qasr[{extra}]'"
+        super().__init__(message)
         self.package = package
         self.extra = extra
 
 
 class OutputFormatError(QasrError, ValueError):
-    """An unknown output format, or a format the transcript cannot fill (subtitles without times)."""
+    """An unknown output format, or one the transcript cannot fill (subtitles without times)."""
 
 
 class InvalidInputError(QasrError, ValueError):
     """An argument outside its allowed range (negative token budget, empty batch...)."""
+
+
+class TranscriptFormatError(QasrError, ValueError):
+    """A transcript JSON file that is not valid for this version's schema."""
+
+
+class SubtitleParseError(QasrError, ValueError):
+    """An SRT or VTT file that cannot be parsed."""
+
+
+class FeatureUnavailableError(QasrError):
+    """Timestamps or speakers were asked for, but no component that provides them is set up."""

@@ -10,7 +10,7 @@ from app_doubles import RATE, ScriptedRecognizer, reply, tone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qasr.app.service import FeatureUnavailableError, TranscriptionService
+from qasr.app.service import TranscriptionService
 from qasr.domain import (
     AudioClip,
     FinishReason,
@@ -21,7 +21,7 @@ from qasr.domain import (
     Stage,
     find_language,
 )
-from qasr.errors import AudioError, InvalidInputError
+from qasr.errors import AudioError, FeatureUnavailableError, InvalidInputError
 from qasr.testing import FakeAligner, FakeAudioSource, FakeDiarizer, FakeRecognizer, text_units
 
 ENGLISH = find_language("English")

@@ -118,16 +118,18 @@ def test_positions_equal_official_buffer():
 
 
 @pytest.mark.parametrize("windowed", [True, False], ids=["windowed", "global"])
-@pytest.mark.parametrize(
-    "frames",
-    [1, 2, 5, 73, 99, 100, 101, 300, 799, 800, 801, 1234, 6000, 6037],
-)
+@pytest.mark.parametrize("frames", [1, 2, 5, 73, 99, 100, 101, 300, 799, 800, 801, 1234])
 def test_encoder_equals_official(tiny, frames, windowed):
     tiny.check(random_mel(frames, frames), windowed=windowed)
 
 
-@settings(max_examples=30, deadline=None, derandomize=True)
-@given(full_chunks=st.integers(0, 17), tail=st.integers(0, 99), windowed=st.booleans())
+@pytest.mark.parametrize(("frames", "windowed"), [(6037, True), (6000, False)])
+def test_a_minute_equals_official(tiny, frames, windowed):
+    tiny.check(random_mel(frames, frames), windowed=windowed)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(full_chunks=st.integers(0, 9), tail=st.integers(0, 99), windowed=st.booleans())
 def test_every_tail_size_equals_official(tiny, full_chunks, tail, windowed):
     frames = full_chunks * 100 + tail
     if frames == 0:
@@ -138,7 +140,7 @@ def test_every_tail_size_equals_official(tiny, full_chunks, tail, windowed):
 def test_speech_mel_equals_official(tiny, speech_16k):
     from qasr.adapters.mlx.mel import log_mel_spectrogram
 
-    mel = np.array(log_mel_spectrogram(speech_16k))
+    mel = np.array(log_mel_spectrogram(np.concatenate([speech_16k, speech_16k])))
     assert mel.shape[1] > 800  # more than one attention window
     for windowed in (True, False):
         tiny.check(mel, windowed=windowed)

@@ -14,7 +14,6 @@ from typing import Any
 import attrs
 import numpy as np
 import pytest
-
 from tests.support.qwen_vocab import write_qwen_tokenizer_files
 
 pytestmark = pytest.mark.parity
@@ -51,20 +50,27 @@ def qasr_folder(official_folder: Path, target: Path) -> Path:
     return write_qwen_tokenizer_files(target)
 
 
-def official_tokens(model: Any, processor: Any, samples: np.ndarray, options: RecognitionOptions,
-                    max_new_tokens: int) -> list[int]:
+def official_tokens(
+    model: Any,
+    processor: Any,
+    samples: np.ndarray,
+    options: RecognitionOptions,
+    max_new_tokens: int,
+) -> list[int]:
     prompt = build_prompt(options.context, options.language, n_audio_tokens=1)
     inputs = processor(text=[prompt], audio=[samples], return_tensors="pt", padding=True)
     inputs = inputs.to(torch.float32)
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=max_new_tokens)
-    generated = out.sequences[0, inputs["input_ids"].shape[1]:].tolist()
+    generated = out.sequences[0, inputs["input_ids"].shape[1] :].tolist()
     eos = {151645, 151643}
     return generated[: next((i for i, t in enumerate(generated) if t in eos), len(generated))]
 
 
 def noise(seconds: float, seed: int) -> np.ndarray:
-    return (np.random.default_rng(seed).standard_normal(int(seconds * 16000)) * 0.1).astype(np.float32)
+    return (np.random.default_rng(seed).standard_normal(int(seconds * 16000)) * 0.1).astype(
+        np.float32
+    )
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +102,9 @@ def test_greedy_tokens_identical_for_twenty_checkpoints(
     assert all(len(set(tokens)) > 1 for tokens in outputs)
 
 
-def official_prompt_logits(model: Any, processor: Any, samples: np.ndarray,
-                           options: RecognitionOptions) -> np.ndarray:
+def official_prompt_logits(
+    model: Any, processor: Any, samples: np.ndarray, options: RecognitionOptions
+) -> np.ndarray:
     prompt = build_prompt(options.context, options.language, n_audio_tokens=1)
     inputs = processor(text=[prompt], audio=[samples], return_tensors="pt", padding=True)
     with torch.no_grad():
@@ -110,10 +117,13 @@ def rel_err(ours: np.ndarray, official: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_prefill_logits_match(official_checkpoint: Any, official_processor: Any, inputs: Any,
-                              tmp_path: Path, seed: int) -> None:
+def test_prefill_logits_match(
+    official_checkpoint: Any, official_processor: Any, inputs: Any, tmp_path: Path, seed: int
+) -> None:
     checkpoint = official_checkpoint(seed=seed, **SCALE)
-    recognizer = MlxRecognizer.from_pretrained(qasr_folder(checkpoint.folder, tmp_path), dtype="float32")
+    recognizer = MlxRecognizer.from_pretrained(
+        qasr_folder(checkpoint.folder, tmp_path), dtype="float32"
+    )
     samples, options = inputs[seed]
     ours = np.array(recognizer.prompt_logits(samples, options))
     theirs = official_prompt_logits(checkpoint.model, official_processor, samples, options)
@@ -122,12 +132,15 @@ def test_prefill_logits_match(official_checkpoint: Any, official_processor: Any,
 
 
 @pytest.mark.slow
-def test_full_size_06b_random_weights(official_checkpoint: Any, official_processor: Any,
-                                      speech_16k: np.ndarray, tmp_path: Path) -> None:
+def test_full_size_06b_random_weights(
+    official_checkpoint: Any, official_processor: Any, speech_16k: np.ndarray, tmp_path: Path
+) -> None:
     from tests.support.official import FULL_06B_AUDIO, FULL_06B_TEXT
 
     checkpoint = official_checkpoint(seed=7, audio=FULL_06B_AUDIO, text=FULL_06B_TEXT)
-    recognizer = MlxRecognizer.from_pretrained(qasr_folder(checkpoint.folder, tmp_path), dtype="float32")
+    recognizer = MlxRecognizer.from_pretrained(
+        qasr_folder(checkpoint.folder, tmp_path), dtype="float32"
+    )
     info = recognizer.model_info()
     assert info["vocab_size"] == 151936
     samples, options = speech_16k[:64_000], RecognitionOptions()
@@ -135,4 +148,6 @@ def test_full_size_06b_random_weights(official_checkpoint: Any, official_process
     theirs = official_prompt_logits(checkpoint.model, official_processor, samples, options)
     assert rel_err(ours, theirs) < 1e-4
     decoded = recognizer.decode(samples, RecognitionOptions(max_new_tokens=8))
-    assert list(decoded.tokens) == official_tokens(checkpoint.model, official_processor, samples, options, 8)
+    assert list(decoded.tokens) == official_tokens(
+        checkpoint.model, official_processor, samples, options, 8
+    )

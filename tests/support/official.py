@@ -16,22 +16,48 @@ REAL_TOKEN_IDS = {
 }
 
 TINY_AUDIO = dict(
-    d_model=64, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_dim=128,
-    output_dim=96, downsample_hidden_size=32, num_mel_bins=128, n_window=50, n_window_infer=800,
+    d_model=64,
+    encoder_layers=2,
+    encoder_attention_heads=4,
+    encoder_ffn_dim=128,
+    output_dim=96,
+    downsample_hidden_size=32,
+    num_mel_bins=128,
+    n_window=50,
+    n_window_infer=800,
 )
 TINY_TEXT = dict(
-    hidden_size=96, intermediate_size=192, num_hidden_layers=2, num_attention_heads=4,
-    num_key_value_heads=2, head_dim=24, vocab_size=151936, rope_theta=1_000_000.0,
+    hidden_size=96,
+    intermediate_size=192,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    head_dim=24,
+    vocab_size=151936,
+    rope_theta=1_000_000.0,
     rope_scaling={"mrope_section": [4, 4, 4], "interleaved": True, "rope_type": "default"},
 )
 # The real Qwen3-ASR-0.6B shapes.
 FULL_06B_AUDIO = dict(
-    d_model=896, encoder_layers=18, encoder_attention_heads=14, encoder_ffn_dim=3584,
-    output_dim=1024, downsample_hidden_size=480, num_mel_bins=128, n_window=50, n_window_infer=800,
+    d_model=896,
+    encoder_layers=18,
+    encoder_attention_heads=14,
+    encoder_ffn_dim=3584,
+    output_dim=1024,
+    downsample_hidden_size=480,
+    num_mel_bins=128,
+    n_window=50,
+    n_window_infer=800,
 )
 FULL_06B_TEXT = dict(
-    hidden_size=1024, intermediate_size=3072, num_hidden_layers=28, num_attention_heads=16,
-    num_key_value_heads=8, head_dim=128, vocab_size=151936, rope_theta=1_000_000.0,
+    hidden_size=1024,
+    intermediate_size=3072,
+    num_hidden_layers=28,
+    num_attention_heads=16,
+    num_key_value_heads=8,
+    head_dim=128,
+    vocab_size=151936,
+    rope_theta=1_000_000.0,
     rope_scaling={"mrope_section": [24, 20, 20], "interleaved": True, "rope_type": "default"},
     tie_word_embeddings=True,
 )
@@ -63,7 +89,7 @@ def build_official_model(
     model = Qwen3ASRForConditionalGeneration(official_config(audio, text)).float().eval()
     if weight_scale != 1.0:
         with torch.no_grad():
-            for name, param in model.named_parameters():
+            for param in model.parameters():
                 if param.ndim >= 2:
                     param.mul_(weight_scale)
     return model

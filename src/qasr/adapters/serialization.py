@@ -23,14 +23,10 @@ import cattrs
 from cattrs.v import format_exception
 
 from qasr.domain import Language, Transcript, find_language
-from qasr.errors import QasrError
+from qasr.errors import TranscriptFormatError
 
 SCHEMA = "qasr.transcript/1"
 _SCHEMA_FAMILY = "qasr.transcript/"
-
-
-class TranscriptFormatError(QasrError, ValueError):
-    """JSON that is not a qasr transcript this version can read."""
 
 
 def _unstructure_language(language: Language) -> dict[str, str]:

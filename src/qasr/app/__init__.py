@@ -1,7 +1,8 @@
 """Use cases and the composition root. Importing this loads no adapter."""
 
 from qasr.app.bootstrap import DEFAULT_MODEL, build_service
-from qasr.app.service import FeatureUnavailableError, FileResult, TranscriptionService
+from qasr.app.service import FileResult, TranscriptionService
+from qasr.errors import FeatureUnavailableError
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -11,8 +11,9 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-from qasr.app.service import FeatureUnavailableError, TranscriptionService
+from qasr.app.service import TranscriptionService
 from qasr.domain import Transcript
+from qasr.errors import FeatureUnavailableError
 from qasr.ports import Aligner, AudioSource, Diarizer, Recognizer
 
 DEFAULT_MODEL = "Qwen/Qwen3-ASR-0.6B"

@@ -15,7 +15,7 @@ from typing import Any, NoReturn, TextIO
 
 import qasr
 from qasr.app import bootstrap
-from qasr.app.service import FeatureUnavailableError, TranscriptionService
+from qasr.app.service import TranscriptionService
 from qasr.domain import (
     LANGUAGES,
     LanguageKind,
@@ -24,7 +24,7 @@ from qasr.domain import (
     Stage,
     find_language,
 )
-from qasr.errors import QasrError
+from qasr.errors import FeatureUnavailableError, QasrError
 
 OUTPUT_FORMATS = ("txt", "json", "srt", "vtt", "tsv", "all")
 # Subtitles are cues of timed words: asking for them asks for timestamps.

@@ -32,14 +32,10 @@ from qasr.domain import (
     ignore_progress,
 )
 from qasr.domain.chunking import ChunkSpan, plan_chunks
-from qasr.errors import InvalidInputError, QasrError
+from qasr.errors import FeatureUnavailableError, InvalidInputError, QasrError
 from qasr.ports import Aligner, AudioInput, AudioSource, Diarizer, Recognizer
 
 _DEFAULT_OPTIONS = RecognitionOptions()
-
-
-class FeatureUnavailableError(QasrError):
-    """Timestamps or speakers were asked for, but no component that provides them is set up."""
 
 
 @attrs.frozen

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -67,9 +68,21 @@ class ChunkRecord:
     finish_reason: FinishReason = FinishReason.STOP
 
 
+def _segments(items: Iterable[Segment]) -> tuple[Segment, ...]:
+    return tuple(items)
+
+
+def _chunks(items: Iterable[ChunkRecord]) -> tuple[ChunkRecord, ...]:
+    return tuple(items)
+
+
+def _speakers(items: Iterable[SpeakerSpan]) -> tuple[SpeakerSpan, ...]:
+    return tuple(items)
+
+
 def _in_time_order(name: str) -> Any:
     def check(instance: Any, attribute: attrs.Attribute[Any], items: Sequence[Any]) -> None:
-        for before, after in zip(items, items[1:]):
+        for before, after in itertools.pairwise(items):
             if after.start < before.start:
                 raise ValueError(
                     f"{name} must be in time order: {after!r} starts before {before!r}"
@@ -89,13 +102,13 @@ class Transcript:
     text: str
     language: Language | None = attrs.field(default=None, converter=_to_language)
     segments: tuple[Segment, ...] = attrs.field(
-        default=(), converter=tuple, validator=_in_time_order("segments")
+        default=(), converter=_segments, validator=_in_time_order("segments")
     )
     chunks: tuple[ChunkRecord, ...] = attrs.field(
-        default=(), converter=tuple, validator=_in_time_order("chunks")
+        default=(), converter=_chunks, validator=_in_time_order("chunks")
     )
     speakers: tuple[SpeakerSpan, ...] = attrs.field(
-        default=(), converter=tuple, validator=_in_time_order("speakers")
+        default=(), converter=_speakers, validator=_in_time_order("speakers")
     )
     finish_reason: FinishReason = FinishReason.STOP
     duration: float | None = attrs.field(default=None)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from typing import Protocol, Union, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -9,9 +9,13 @@ import numpy.typing as npt
 from qasr.domain import AudioClip
 
 # A path, samples already at 16 kHz, samples with their rate, or a clip.
-AudioInput = Union[
-    str, os.PathLike[str], npt.NDArray[np.generic], tuple[npt.NDArray[np.generic], int], AudioClip
-]
+AudioInput = (
+    str
+    | os.PathLike[str]
+    | npt.NDArray[np.generic]
+    | tuple[npt.NDArray[np.generic], int]
+    | AudioClip
+)
 
 
 @runtime_checkable

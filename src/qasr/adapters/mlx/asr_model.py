@@ -52,7 +52,9 @@ class Qwen3ASRThinker(nn.Module):
     def logits(self, hidden: mx.array) -> mx.array:
         return self.lm_head(hidden) if self.has_lm_head else self.model.as_logits(hidden)
 
-    def embed_prompt(self, prompt_ids: mx.array, audio_embeds: mx.array, audio_token_id: int) -> mx.array:
+    def embed_prompt(
+        self, prompt_ids: mx.array, audio_embeds: mx.array, audio_token_id: int
+    ) -> mx.array:
         """Token embeddings [L, D] with the `<|audio_pad|>` rows replaced by the audio, in order."""
         embeds = self.model.embed_tokens(prompt_ids)
         is_audio = prompt_ids == audio_token_id
@@ -75,7 +77,8 @@ class Qwen3ASRThinker(nn.Module):
             if head not in parts:
                 raise CheckpointError(f"unexpected weight {name!r}")
             parts[head][rest] = value
-        out = {f"audio_tower.{k}": v for k, v in AudioEncoder.sanitize(parts["audio_tower"]).items()}
+        audio = AudioEncoder.sanitize(parts["audio_tower"])
+        out = {f"audio_tower.{k}": v for k, v in audio.items()}
         out.update({f"model.{k}": v for k, v in TextModel.sanitize(parts["model"]).items()})
         out.update({f"lm_head.{k}": v for k, v in parts["lm_head"].items()})
         return out
@@ -103,8 +106,10 @@ def load_thinker(folder: Path, dtype: mx.Dtype) -> LoadedThinker:
     expected = {name: tuple(value.shape) for name, value in tree_flatten(model.parameters())}
     check_shapes(expected, sanitized, folder)
     model.load_weights(
-        [(name, value.astype(dtype) if mx.issubdtype(value.dtype, mx.floating) else value)
-         for name, value in sanitized.items()],
+        [
+            (name, value.astype(dtype) if mx.issubdtype(value.dtype, mx.floating) else value)
+            for name, value in sanitized.items()
+        ],
         strict=True,
     )
     model.eval()

@@ -42,8 +42,7 @@ try:
     import mlx.core as mx
     import mlx.nn as nn
 except ImportError as error:  # pragma: no cover - depends on the install
-    extra = "cpu" if sys.platform.startswith("linux") else "cpu"
-    raise MissingExtraError("mlx", extra, "The MLX backend") from error
+    raise MissingExtraError("mlx", "cpu", "The MLX backend") from error
 
 
 def default_dtype() -> mx.Dtype:

@@ -80,7 +80,8 @@ def _from_hub(repo_id: str) -> Path:
     )
     if HF_HUB_OFFLINE:
         raise ModelNotFoundError(
-            f"model {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set. {how}"
+            f"model {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is "
+            f"set. {how}"
         )
     try:
         return Path(snapshot_download(repo_id, allow_patterns=list(NEEDED_FILES)))

@@ -15,8 +15,8 @@ import numpy as np
 
 from qasr.adapters.mlx.asr_model import LoadedThinker, load_thinker, parse_dtype
 from qasr.adapters.mlx.backend import default_dtype, mx
-from qasr.adapters.mlx.kv_cache import KVCache
 from qasr.adapters.mlx.generate import GenerationResult, default_max_new_tokens, greedy_generate
+from qasr.adapters.mlx.kv_cache import KVCache
 from qasr.adapters.mlx.mel import MIN_SAMPLES, log_mel_spectrogram
 from qasr.adapters.mlx.model_files import resolve_model_folder
 from qasr.adapters.mlx.prompt import build_prompt_ids, parse_asr_output
@@ -74,7 +74,7 @@ class MlxRecognizer:
     ) -> list[Transcript]:
         if len(clips) != len(options):
             raise InvalidInputError(f"{len(clips)} clips but {len(options)} option sets")
-        return [self._transcript(clip, option) for clip, option in zip(clips, options)]
+        return [self._transcript(clip, option) for clip, option in zip(clips, options, strict=True)]
 
     def _transcript(self, clip: AudioClip, options: RecognitionOptions) -> Transcript:
         decoded = self.decode(clip.samples, options, sample_rate=clip.sample_rate)

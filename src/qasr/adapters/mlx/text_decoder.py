@@ -262,9 +262,9 @@ def padded_causal_mask(attention_mask: mx.array, query_length: int) -> mx.array:
 
 
 __all__ = [
+    "MLP",
     "Attention",
     "DecoderLayer",
-    "MLP",
     "RopeScaling",
     "TextConfig",
     "TextModel",

@@ -18,11 +18,7 @@ import attrs
 from qasr.adapters.writers.cues import Cue, CueLimits, make_cues
 from qasr.adapters.writers.words import require_timestamps, transcript_words
 from qasr.domain import Transcript
-from qasr.errors import QasrError
-
-
-class SubtitleParseError(QasrError, ValueError):
-    """Subtitle text that is not valid SRT or WebVTT."""
+from qasr.errors import SubtitleParseError
 
 
 def to_milliseconds(seconds: float) -> int:
