@@ -5,6 +5,8 @@ Importing qasr loads no model backend; MLX is imported by the adapters that need
 
 from __future__ import annotations
 
+from typing import Any
+
 from qasr.domain import (
     AudioClip,
     ChunkRecord,
@@ -22,7 +24,28 @@ from qasr.errors import QasrError
 
 __version__ = "0.1.0"
 
+# The entry points live in qasr.app and are imported on first use, so `import qasr` stays light.
+_LAZY = {
+    "DEFAULT_MODEL": "qasr.app.bootstrap",
+    "Session": "qasr.app.session",
+    "load_audio": "qasr.app.session",
+    "load_model": "qasr.app.session",
+    "transcribe": "qasr.app.session",
+    "TranscriptionService": "qasr.app.service",
+    "build_service": "qasr.app.bootstrap",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'qasr' has no attribute {name!r}")
+
+
 __all__ = [
+    "DEFAULT_MODEL",
     "AudioClip",
     "ChunkRecord",
     "FinishReason",
@@ -31,9 +54,15 @@ __all__ = [
     "QasrError",
     "RecognitionOptions",
     "Segment",
+    "Session",
     "SpeakerSpan",
     "Stage",
     "Transcript",
+    "TranscriptionService",
     "__version__",
+    "build_service",
     "find_language",
+    "load_audio",
+    "load_model",
+    "transcribe",
 ]

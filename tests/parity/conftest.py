@@ -29,7 +29,7 @@ def _synthesise(text: str, folder: Path) -> np.ndarray:
     raw, resampled = folder / "espeak.wav", folder / "speech16k.wav"
     subprocess.run(["espeak-ng", "-w", str(raw), text], check=True, capture_output=True)
     subprocess.run(
-        ["sox", str(raw), "-r", str(SAMPLE_RATE), "-e", "floating-point", "-b", "32", str(resampled)],
+        ["sox", str(raw), *f"-r {SAMPLE_RATE} -e floating-point -b 32".split(), str(resampled)],
         check=True,
         capture_output=True,
     )

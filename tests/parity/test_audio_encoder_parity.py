@@ -13,6 +13,7 @@ windows. `windowed` compares our default against the official with the mask appl
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -52,7 +53,7 @@ def official_windows() -> Iterator[None]:
         n = hidden_states.shape[0]
         mask = torch.full((1, 1, n, n), torch.finfo(hidden_states.dtype).min)
         bounds = cu_seqlens.tolist()
-        for start, end in zip(bounds[:-1], bounds[1:]):
+        for start, end in itertools.pairwise(bounds):
             mask[..., start:end, start:end] = 0
         return plain(self, hidden_states, cu_seqlens=cu_seqlens, attention_mask=mask, **kwargs)
 
@@ -149,7 +150,7 @@ def test_speech_mel_equals_official(tiny, speech_16k):
 def test_batch_equals_official_one_by_one(tiny):
     mels = [random_mel(frames, frames) for frames in (1234, 73, 800, 73, 2000, 5)]
     batch = tiny.ours[True].encode_batch([mx.array(mel) for mel in mels])
-    for mel, ours in zip(mels, batch):
+    for mel, ours in zip(mels, batch, strict=True):
         assert rel_err(np.array(ours), official_encode(tiny.tower, mel, windowed=True)) < 1e-5
 
 

@@ -91,7 +91,9 @@ def official_asr() -> Any:
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import Qwen2TokenizerFast, WhisperFeatureExtractor
 
-    backend = Tokenizer(models.WordLevel({t: i for i, t in enumerate([*SPECIALS, "[UNK]"])}, "[UNK]"))
+    backend = Tokenizer(
+        models.WordLevel({t: i for i, t in enumerate([*SPECIALS, "[UNK]"])}, "[UNK]")
+    )
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer = Qwen2TokenizerFast(
         tokenizer_object=backend,
@@ -127,7 +129,9 @@ def test_prompt_equals_official(official_asr: Any, context: str, language: str |
         assert ours == official_prompt(official_asr, context, language, n_audio)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(context=st.text(max_size=40), n_audio=st.integers(1, 30))
 def test_prompt_equals_official_for_any_context(
     official_asr: Any, context: str, n_audio: int
@@ -141,7 +145,9 @@ def _repeated(unit: str, count: int) -> str:
     return unit * count
 
 
-repeats = st.builds(_repeated, st.text(alphabet="ab中 .", min_size=1, max_size=4), st.integers(0, 45))
+repeats = st.builds(
+    _repeated, st.text(alphabet="ab中 .", min_size=1, max_size=4), st.integers(0, 45)
+)
 pieces = st.one_of(
     st.text(max_size=8),
     repeats,
@@ -172,8 +178,10 @@ def test_parse_asr_output_equals_official(raw: str, user_language: str | None) -
 
 
 @settings(max_examples=150, deadline=None)
-@given(text=st.lists(st.one_of(repeats, st.text(max_size=6)), max_size=6).map("".join),
-       threshold=st.integers(1, 22))
+@given(
+    text=st.lists(st.one_of(repeats, st.text(max_size=6)), max_size=6).map("".join),
+    threshold=st.integers(1, 22),
+)
 def test_fix_repetitions_equals_official(text: str, threshold: int) -> None:
     pytest.importorskip("qwen_asr")
     from qwen_asr.inference.utils import detect_and_fix_repetitions

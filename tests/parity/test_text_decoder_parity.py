@@ -8,6 +8,7 @@ path, masks, config parsing) and run without the reference.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -37,6 +38,20 @@ EOS_IDS = (151645, 151643)  # <|im_end|>, <|endoftext|>: the official generate's
 def rel_err(ours: Any, official: Any) -> float:
     ours, official = np.asarray(ours, np.float64), np.asarray(official, np.float64)
     return float(np.abs(ours - official).max() / np.abs(official).max())
+
+
+@pytest.fixture(autouse=True)
+def torch_one_thread() -> Iterator[None]:
+    """On a small shared CPU, torch's spinning worker threads make it ~3x slower; one is faster."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 class Tiny(NamedTuple):
@@ -187,15 +202,17 @@ def test_greedy_generation_matches_official_generate(tiny: Tiny) -> None:
 
 @pytest.mark.parity
 @settings(max_examples=40, deadline=None)
-@given(mask=st.integers(1, 3).flatmap(
-    lambda rows: st.integers(1, 10).flatmap(
-        lambda length: st.lists(
-            st.lists(st.integers(0, 1), min_size=length, max_size=length),
-            min_size=rows,
-            max_size=rows,
+@given(
+    mask=st.integers(1, 3).flatmap(
+        lambda rows: st.integers(1, 10).flatmap(
+            lambda length: st.lists(
+                st.lists(st.integers(0, 1), min_size=length, max_size=length),
+                min_size=rows,
+                max_size=rows,
+            )
         )
     )
-))
+)
 def test_position_ids_match_get_rope_index(mask: list[list[int]]) -> None:
     """Any 0/1 mask: ids equal `get_rope_index`; deltas equal what the thinker's forward stores
     (get_rope_index's deltas minus the padding count)."""
@@ -222,7 +239,6 @@ def test_mrope_cos_sin_match_official_for_distinct_axes(text: str) -> None:
     from qwen_asr.core.transformers_backend.modeling_qwen3_asr import (
         Qwen3ASRThinkerTextRotaryEmbedding,
     )
-
     from tests.support.official import FULL_06B_TEXT, official_config
 
     text_config = official_config(text=FULL_06B_TEXT if text == "full" else None)
@@ -351,10 +367,9 @@ def test_full_06b_shapes_match_official() -> None:
     torch = pytest.importorskip("torch")
     pytest.importorskip("qwen_asr")
     from qwen_asr.core.transformers_backend.modeling_qwen3_asr import Qwen3ASRThinkerTextModel
+    from tests.support.official import FULL_06B_TEXT, official_config
     from transformers import DynamicCache
     from transformers.modeling_utils import no_init_weights
-
-    from tests.support.official import FULL_06B_TEXT, official_config
 
     text_config = official_config(text=FULL_06B_TEXT).thinker_config.text_config
     with no_init_weights():
@@ -394,6 +409,8 @@ def test_full_06b_shapes_match_official() -> None:
     assert rel_err(np.array(ours.as_logits(hidden[:, -2:])), official_logits) < TOLERANCE
     for step in range(4):
         token = rng.integers(0, 151_000, size=(1, 1))
-        _, official_logits = official_step(embedding[torch.from_numpy(token)].detach(), length + step)
+        _, official_logits = official_step(
+            embedding[torch.from_numpy(token)].detach(), length + step
+        )
         hidden = ours(ours.embed_tokens(mx.array(token)), length + step, cache)
         assert rel_err(np.array(ours.as_logits(hidden)), official_logits) < TOLERANCE

@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 
 from qasr.app import bootstrap
+from qasr.app.bootstrap import DEFAULT_MODEL
 from qasr.domain import Language, ProgressCallback, RecognitionOptions, Transcript
 from qasr.ports import Aligner, AudioInput, AudioSource, Diarizer, Recognizer
-
-DEFAULT_MODEL = "Qwen/Qwen3-ASR-0.6B"
 
 
 def load_model(name_or_path: str = DEFAULT_MODEL, dtype: str | None = None) -> Recognizer:

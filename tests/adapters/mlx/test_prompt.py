@@ -55,7 +55,9 @@ def test_prompt_layout_without_and_with_a_forced_language() -> None:
     [("en", "English"), ("zh-TW", "Chinese"), ("Sichuan", "Chinese"), ("yue-gd", "Cantonese")],
 )
 def test_languages_force_their_prompt_name(language: str, forced: str) -> None:
-    assert build_prompt(language=language, n_audio_tokens=1).endswith(f"language {forced}<asr_text>")
+    assert build_prompt(language=language, n_audio_tokens=1).endswith(
+        f"language {forced}<asr_text>"
+    )
     assert build_prompt(language=find_language(language), n_audio_tokens=1) == build_prompt(
         language=forced, n_audio_tokens=1
     )
@@ -107,7 +109,9 @@ def test_prompt_ids_need_a_single_audio_pad_token() -> None:
         (None, "English", ("", "")),
     ],
 )
-def test_parse_asr_output(raw: str | None, user_language: str | None, parsed: tuple[str, str]) -> None:
+def test_parse_asr_output(
+    raw: str | None, user_language: str | None, parsed: tuple[str, str]
+) -> None:
     assert parse_asr_output(raw, user_language) == parsed
 
 

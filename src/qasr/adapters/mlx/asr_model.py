@@ -20,6 +20,7 @@ from qasr.adapters.mlx.checkpoint import (
     read_checkpoint_config,
     read_weights,
 )
+from qasr.adapters.mlx.quantize import quantize_like_checkpoint
 from qasr.adapters.mlx.text_decoder import TextConfig, TextModel
 from qasr.errors import CheckpointError, InvalidInputError
 
@@ -103,6 +104,8 @@ def load_thinker(folder: Path, dtype: mx.Dtype) -> LoadedThinker:
         raise CheckpointError(f"{folder}: no lm_head weights and tie_word_embeddings is false")
     model = Qwen3ASRThinker(audio, text, lm_head=separate_head)
     sanitized = Qwen3ASRThinker.sanitize(weights)
+    if "quantization" in config.raw:  # written by `qasr convert`: rebuild its quantized layers
+        quantize_like_checkpoint(model, config.raw["quantization"], sanitized, folder)
     expected = {name: tuple(value.shape) for name, value in tree_flatten(model.parameters())}
     check_shapes(expected, sanitized, folder)
     model.load_weights(

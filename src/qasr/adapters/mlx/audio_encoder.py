@@ -170,7 +170,7 @@ class AudioAttention(nn.Module):
         keys = windows.batches(self.k_proj(hidden))
         values = windows.batches(self.v_proj(hidden))
         outputs = []
-        for q, k, v in zip(queries, keys, values):
+        for q, k, v in zip(queries, keys, values, strict=True):
             B, L, D = q.shape
             q, k, v = (x.reshape(B, L, self.n_heads, -1).transpose(0, 2, 1, 3) for x in (q, k, v))
             attended = mx.fast.scaled_dot_product_attention(q, k, v, scale=self.scale)
@@ -281,7 +281,8 @@ class AudioEncoder(nn.Module):
         for indices in by_length.values():
             counts = [chunked[index].shape[0] for index in indices]
             outputs = self._stem(mx.concatenate([chunked[index] for index in indices]))
-            for index, chunks in zip(indices, mx.split(outputs, np.cumsum(counts)[:-1].tolist())):
+            per_clip = mx.split(outputs, np.cumsum(counts)[:-1].tolist())
+            for index, chunks in zip(indices, per_clip, strict=True):
                 tail_frames = mels[index].shape[1] - (chunks.shape[0] - 1) * chunk
                 tail = chunks[-1, : _conv_output_length(tail_frames)]
                 embedded[index] = mx.concatenate([chunks[:-1].reshape(-1, chunks.shape[-1]), tail])

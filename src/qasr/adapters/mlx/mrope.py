@@ -59,12 +59,12 @@ def apply_rotary(x: mx.array, cos: mx.array, sin: mx.array) -> mx.array:
     return x * cos + rotated_half * sin
 
 
-def rope_from_start(x: mx.array, inv_freq: mx.array, start: int | mx.array) -> mx.array:
+def rope_from_start(x: mx.array, wavelengths: mx.array, start: int | mx.array) -> mx.array:
     """Plain RoPE of heads x [B, H, L, D] at positions start + 0..L-1 (start: int or [B]).
 
-    `freqs` are passed as wavelengths (1 / inv_freq) so MLX multiplies positions by the same
-    float32 inverse frequencies as the reference; `base=` would differ by up to 4e-4 at
-    position 2000 because MLX derives its own frequencies.
+    `wavelengths` is `1 / inverse_frequencies(...)`, computed once by the caller: MLX then
+    multiplies positions by the same float32 inverse frequencies as the reference, whereas
+    `base=` would differ by up to 4e-4 at position 2000 because MLX derives its own.
     """
     return mx.fast.rope(
         x,
@@ -73,7 +73,7 @@ def rope_from_start(x: mx.array, inv_freq: mx.array, start: int | mx.array) -> m
         base=None,
         scale=1.0,
         offset=start,
-        freqs=1.0 / inv_freq,
+        freqs=wavelengths,
     )
 
 

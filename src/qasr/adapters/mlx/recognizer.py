@@ -2,10 +2,13 @@
 
 Per clip: log-mel -> audio encoder -> prompt with one `<|audio_pad|>` per audio token -> prefill
 -> greedy decoding -> `parse_asr_output`, exactly as the official transformers backend does.
+Several clips decode together as one left-padded batch (one forward per step for all of them),
+as the official backend batches; each row gets its own context, language and token budget.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,11 +18,12 @@ import numpy as np
 
 from qasr.adapters.mlx.asr_model import LoadedThinker, load_thinker, parse_dtype
 from qasr.adapters.mlx.backend import default_dtype, mx
-from qasr.adapters.mlx.generate import GenerationResult, default_max_new_tokens, greedy_generate
+from qasr.adapters.mlx.generate import default_max_new_tokens, greedy_generate
 from qasr.adapters.mlx.kv_cache import KVCache
 from qasr.adapters.mlx.mel import MIN_SAMPLES, log_mel_spectrogram
 from qasr.adapters.mlx.model_files import resolve_model_folder
 from qasr.adapters.mlx.prompt import build_prompt_ids, parse_asr_output
+from qasr.adapters.mlx.text_decoder import padded_causal_mask
 from qasr.adapters.mlx.tokenizer import Tokenizer
 from qasr.domain import (
     SAMPLE_RATE,
@@ -36,6 +40,8 @@ from qasr.errors import InvalidInputError
 # passes a short whole clip as it is; the mel frontend needs MIN_SAMPLES, so only clips too short
 # to have a spectrum are padded, to that same 0.5 s.
 MIN_CLIP_SECONDS = 0.5
+DEFAULT_BATCH_SIZE = 8
+_DEFAULT_OPTIONS = RecognitionOptions()
 
 
 @attrs.frozen
@@ -48,6 +54,15 @@ class Decoded:
     raw_text: str
 
 
+@attrs.frozen
+class _Prefill:
+    prompts: list[list[int]]
+    cache: list[KVCache]
+    hidden: mx.array  # [B, L, D]
+    starts: mx.array  # [B] rope position of column 0: minus the row's left padding
+    key_mask: mx.array | None  # [B, L] 1 for real tokens; None when nothing is padded
+
+
 def _padded_to_minimum(samples: np.ndarray) -> np.ndarray:
     samples = np.asarray(samples, dtype=np.float32)
     if samples.size >= MIN_SAMPLES:
@@ -56,28 +71,58 @@ def _padded_to_minimum(samples: np.ndarray) -> np.ndarray:
 
 
 class MlxRecognizer:
-    def __init__(self, thinker: LoadedThinker, tokenizer: Tokenizer, *, source: str) -> None:
+    def __init__(
+        self,
+        thinker: LoadedThinker,
+        tokenizer: Tokenizer,
+        *,
+        source: str,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        if batch_size < 1:
+            raise InvalidInputError(f"batch size must be at least 1, got {batch_size}")
         self.thinker = thinker
         self.tokenizer = tokenizer
         self.source = source
-        eos = set(thinker.config.eos_token_ids) | set(tokenizer.eos_ids)
-        self.eos_ids = frozenset(eos)
+        self.batch_size = batch_size
+        self.eos_ids = frozenset(thinker.config.eos_token_ids) | tokenizer.eos_ids
+        # One model, one computation at a time: MLX evaluation is not safe to interleave from
+        # several threads on shared weights and caches.
+        self._lock = threading.Lock()
 
     @classmethod
-    def from_pretrained(cls, model: str | Path, *, dtype: str | None = None) -> MlxRecognizer:
+    def from_pretrained(
+        cls, model: str | Path, *, dtype: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> MlxRecognizer:
         folder = resolve_model_folder(model)
         thinker = load_thinker(folder, parse_dtype(dtype) or default_dtype())
-        return cls(thinker, Tokenizer.from_folder(folder), source=str(model))
+        tokenizer = Tokenizer.from_folder(folder)
+        return cls(thinker, tokenizer, source=str(model), batch_size=batch_size)
 
     def recognize(
         self, clips: Sequence[AudioClip], options: Sequence[RecognitionOptions]
     ) -> list[Transcript]:
         if len(clips) != len(options):
             raise InvalidInputError(f"{len(clips)} clips but {len(options)} option sets")
-        return [self._transcript(clip, option) for clip, option in zip(clips, options, strict=True)]
+        for clip in clips:
+            if clip.sample_rate != SAMPLE_RATE:
+                raise InvalidInputError(
+                    f"the recognizer takes 16 kHz audio, got {clip.sample_rate} Hz"
+                )
+        # Similar lengths batch together so that little is padded; results keep the input order.
+        order = sorted(range(len(clips)), key=lambda index: clips[index].num_samples)
+        transcripts: dict[int, Transcript] = {}
+        for first in range(0, len(order), self.batch_size):
+            batch = order[first : first + self.batch_size]
+            decoded = self.decode_batch(
+                [clips[index].samples for index in batch], [options[index] for index in batch]
+            )
+            for index, result in zip(batch, decoded, strict=True):
+                transcripts[index] = self._transcript(clips[index], options[index], result)
+        return [transcripts[index] for index in range(len(clips))]
 
-    def _transcript(self, clip: AudioClip, options: RecognitionOptions) -> Transcript:
-        decoded = self.decode(clip.samples, options, sample_rate=clip.sample_rate)
+    @staticmethod
+    def _transcript(clip: AudioClip, options: RecognitionOptions, decoded: Decoded) -> Transcript:
         forced = options.language.prompt_name if options.language else None
         language, text = parse_asr_output(decoded.raw_text, user_language=forced)
         return Transcript(
@@ -88,56 +133,92 @@ class MlxRecognizer:
         )
 
     def decode(
-        self,
-        samples: np.ndarray,
-        options: RecognitionOptions = RecognitionOptions(),
-        *,
-        sample_rate: int = SAMPLE_RATE,
+        self, samples: np.ndarray, options: RecognitionOptions = _DEFAULT_OPTIONS
     ) -> Decoded:
-        if sample_rate != SAMPLE_RATE:
-            raise InvalidInputError(f"the recognizer takes 16 kHz audio, got {sample_rate} Hz")
-        samples = _padded_to_minimum(samples)
-        prompt, cache, hidden = self._prefill(samples, options)
-        model = self.thinker.model
-        first_logits = model.logits(hidden[:, -1, :])
+        """Greedy-decode one 16 kHz clip."""
+        return self.decode_batch([samples], [options])[0]
 
-        def step(tokens: mx.array) -> mx.array:
-            position = cache[0].offset
-            step_hidden = model.model(model.model.embed_tokens(tokens), position, cache)
-            return model.logits(step_hidden[:, -1, :])
+    def decode_batch(
+        self, samples: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
+    ) -> list[Decoded]:
+        """Greedy-decode clips together; each result equals that clip's own `decode`."""
+        if not samples:
+            return []
+        clips = [_padded_to_minimum(clip) for clip in samples]
+        budgets = [
+            option.max_new_tokens or default_max_new_tokens(clip.size / SAMPLE_RATE)
+            for clip, option in zip(clips, options, strict=True)
+        ]
+        with self._lock:
+            prefill = self._prefill(clips, options)
+            model = self.thinker.model
+            first_logits = model.logits(prefill.hidden[:, -1, :])
+            # Generated tokens are never padding: the key mask grows by ones.
+            key_mask = (
+                None
+                if prefill.key_mask is None
+                else mx.concatenate(
+                    [prefill.key_mask, mx.ones((len(clips), max(budgets)), dtype=mx.int32)], axis=1
+                ).astype(mx.bool_)[:, None, None, :]
+            )
 
-        budget = options.max_new_tokens or default_max_new_tokens(samples.size / SAMPLE_RATE)
-        result: GenerationResult = greedy_generate(
-            step, first_logits, eos_ids=self.eos_ids, max_new_tokens=budget
-        )
-        tokens = result.tokens[0]
-        return Decoded(
-            prompt_ids=tuple(prompt),
-            tokens=tokens,
-            finish_reason=result.finish_reasons[0],
-            raw_text=self.tokenizer.decode(tokens, skip_special_tokens=True),
-        )
+            def step(tokens: mx.array) -> mx.array:
+                offset = prefill.cache[0].offset
+                mask = None if key_mask is None else key_mask[..., : offset + 1]
+                embeds = model.model.embed_tokens(tokens)
+                hidden = model.model(embeds, prefill.starts + offset, prefill.cache, mask)
+                return model.logits(hidden[:, -1, :])
+
+            result = greedy_generate(
+                step, first_logits, eos_ids=self.eos_ids, max_new_tokens=max(budgets)
+            )
+        decoded = []
+        for prompt, tokens, reason, budget in zip(
+            prefill.prompts, result.tokens, result.finish_reasons, budgets, strict=True
+        ):
+            # A row with a smaller budget than the batch's ends where it would have alone.
+            if len(tokens) >= budget:
+                tokens, reason = tokens[:budget], FinishReason.LENGTH
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            decoded.append(Decoded(tuple(prompt), tuple(tokens), reason, text))
+        return decoded
 
     def prompt_logits(
-        self, samples: np.ndarray, options: RecognitionOptions = RecognitionOptions()
+        self, samples: np.ndarray, options: RecognitionOptions = _DEFAULT_OPTIONS
     ) -> mx.array:
         """Logits [L, V] at every prompt position: the prefill that parity tests compare."""
-        _, _, hidden = self._prefill(_padded_to_minimum(samples), options)
-        return self.thinker.model.logits(hidden[0])
+        with self._lock:
+            prefill = self._prefill([_padded_to_minimum(samples)], [options])
+            return self.thinker.model.logits(prefill.hidden[0])
 
     def _prefill(
-        self, samples: np.ndarray, options: RecognitionOptions
-    ) -> tuple[list[int], list[KVCache], mx.array]:
+        self, clips: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
+    ) -> _Prefill:
         model = self.thinker.model
-        mel = log_mel_spectrogram(samples).astype(self.thinker.dtype)
-        audio = model.audio_tower(mel)
-        prompt = build_prompt_ids(
-            self.tokenizer, options.context, options.language, n_audio_tokens=audio.shape[0]
-        )
-        prompt_ids = mx.array(prompt, dtype=mx.int32)
-        embeds = model.embed_prompt(prompt_ids, audio, self.thinker.config.audio_token_id)
+        mels = [log_mel_spectrogram(clip).astype(self.thinker.dtype) for clip in clips]
+        audios = model.audio_tower.encode_batch(mels)
+        prompts = [
+            build_prompt_ids(
+                self.tokenizer, option.context, option.language, n_audio_tokens=audio.shape[0]
+            )
+            for audio, option in zip(audios, options, strict=True)
+        ]
+        length = max(len(prompt) for prompt in prompts)
+        pads = [length - len(prompt) for prompt in prompts]
+        rows = []
+        for prompt, audio, pad in zip(prompts, audios, pads, strict=True):
+            ids = mx.array(prompt, dtype=mx.int32)
+            embeds = model.embed_prompt(ids, audio, self.thinker.config.audio_token_id)
+            rows.append(mx.pad(embeds, [(pad, 0), (0, 0)]) if pad else embeds)
         cache = model.model.make_cache()
-        return prompt, cache, model.model(embeds[None], 0, cache)
+        starts = mx.array([-pad for pad in pads], dtype=mx.int32)
+        if any(pads):
+            key_mask = mx.array([[0] * pad + [1] * (length - pad) for pad in pads], dtype=mx.int32)
+            mask = padded_causal_mask(key_mask, length)
+        else:
+            key_mask, mask = None, None
+        hidden = model.model(mx.stack(rows), starts, cache, mask)
+        return _Prefill(prompts, cache, hidden, starts, key_mask)
 
     def model_info(self) -> dict[str, Any]:
         config = self.thinker.config
@@ -148,5 +229,6 @@ class MlxRecognizer:
             "dtype": str(self.thinker.dtype).removeprefix("mlx.core."),
             "vocab_size": self.thinker.model.model.config.vocab_size,
             "quantization": config.raw.get("quantization"),
+            "batch_size": self.batch_size,
             "languages": [language.name for language in prompt_languages()],
         }
