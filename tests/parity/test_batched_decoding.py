@@ -65,3 +65,25 @@ def test_batch_equals_one_by_one(
         [AudioClip(clip) for clip in clips], OPTIONS
     )  # batches of 3, sorted by length, returned in input order
     assert [t.finish_reason for t in transcripts] == [d.finish_reason for d in alone]
+
+
+def test_worker_threads_and_async_use_the_model_safely(
+    official_checkpoint: Any, speech_16k: np.ndarray, tmp_path: Path
+) -> None:
+    """MLX streams are per thread: a model loaded here must decode the same on other threads,
+    also when several threads share it at once (the recognizer serialises them)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qasr import Session
+
+    recognizer = _recognizer(official_checkpoint, 11, tmp_path)
+    clip, option = speech_16k[:30_000], RecognitionOptions(max_new_tokens=10)
+    expected = recognizer.decode(clip, option).tokens
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: recognizer.decode(clip, option).tokens, range(4)))
+    assert results == [expected] * 4
+
+    session = Session(recognizer)
+    text = session.transcribe(clip, max_new_tokens=10).text
+    assert asyncio.run(session.transcribe_async(clip, max_new_tokens=10)).text == text

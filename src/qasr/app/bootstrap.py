@@ -10,10 +10,11 @@ import os
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from qasr.app.service import TranscriptionService
 from qasr.domain import Transcript
-from qasr.errors import FeatureUnavailableError
+from qasr.errors import FeatureUnavailableError, InvalidInputError
 from qasr.ports import Aligner, AudioSource, Diarizer, Recognizer
 
 DEFAULT_MODEL = "Qwen/Qwen3-ASR-0.6B"
@@ -60,6 +61,33 @@ def build_recognizer(model: str = DEFAULT_MODEL, *, dtype: str | None = None) ->
     from qasr.adapters.mlx.recognizer import MlxRecognizer
 
     return MlxRecognizer.from_pretrained(model, dtype=dtype)
+
+
+def convert_model(
+    model: str,
+    output: str | os.PathLike[str],
+    *,
+    bits: int | None = None,
+    group_size: int = 64,
+    encoder_bits: int | None = None,
+    dtype: str | None = None,
+    force: bool = False,
+) -> Any:
+    """`qasr convert`: write a quantized and/or re-typed MLX copy of `model` to `output`
+    (see qasr.adapters.mlx.convert); returns its `Conversion` summary."""
+    from qasr.adapters.mlx.convert import convert_checkpoint
+    from qasr.adapters.mlx.quantize import QuantizationPlan
+
+    if bits is None and encoder_bits is not None:
+        raise InvalidInputError("--encoder-bits needs --quantize (the decoder's bit width)")
+    plan = None
+    if bits is not None:
+        plan = QuantizationPlan(
+            bits=bits,
+            group_size=group_size,
+            encoder_bits=bits if encoder_bits is None else encoder_bits,
+        )
+    return convert_checkpoint(model, output, quantization=plan, dtype=dtype, force=force)
 
 
 def build_aligner() -> Aligner:

@@ -29,7 +29,11 @@ from qasr.errors import FeatureUnavailableError, QasrError
 OUTPUT_FORMATS = ("txt", "json", "srt", "vtt", "tsv", "all")
 # Subtitles are cues of timed words: asking for them asks for timestamps.
 _TIMED_FORMATS = frozenset({"srt", "vtt", "all"})
-_USAGE = "qasr [transcribe] FILES... [options]\n       qasr --list-languages | --doctor | --version"
+_USAGE = (
+    "qasr [transcribe] FILES... [options]\n"
+    "       qasr convert --model SRC --output DIR [--quantize {4,8}] [options]\n"
+    "       qasr --list-languages | --doctor | --version"
+)
 USER_ERROR = 2
 BUG = 1
 
@@ -85,6 +89,8 @@ def main(argv: Sequence[str] | None = None, *, build_service: ServiceFactory | N
     """Run the command line; return the exit status. `build_service` replaces the composition
     root's (tests pass one that builds fakes)."""
     words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["convert"]:
+        return convert_command(words[1:])
     if words[:1] == ["transcribe"]:
         words = words[1:]
     try:
@@ -205,6 +211,60 @@ def _print_progress(event: ProgressEvent) -> None:
         print(f"qasr: [{event.index + 1}/{event.total}] {event.name}", file=sys.stderr)
     elif event.stage is Stage.CHUNK_COMPLETED and event.index is not None:
         print(f"qasr:   chunk {event.index + 1}/{event.total} done", file=sys.stderr)
+
+
+def _build_convert_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="qasr convert",
+        usage="qasr convert --model SRC [--quantize {4,8}] [--dtype DTYPE] --output DIR",
+        description="Write a quantized (and/or float16/bfloat16/float32) MLX copy of a "
+        "checkpoint; load it with --model DIR.",
+    )
+    parser.add_argument("--model", required=True, help="Hugging Face repo id or local folder")
+    parser.add_argument("--output", required=True, help="folder to write (must be empty)")
+    parser.add_argument("--quantize", type=int, choices=(4, 8), help="decoder bit width")
+    parser.add_argument(
+        "--group-size", type=int, default=64, help="weights per scale: 32, 64 or 128 (default 64)"
+    )
+    parser.add_argument(
+        "--encoder-bits",
+        type=int,
+        choices=(4, 8, 16),
+        help="audio encoder bit width; 16 leaves it float (default: as --quantize)",
+    )
+    parser.add_argument("--dtype", help="float16, bfloat16 or float32 (default: the source's)")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty --output")
+    parser.add_argument("--verbose", action="store_true", help="tracebacks")
+    return parser
+
+
+def convert_command(words: Sequence[str]) -> int:
+    """`qasr convert ...`: the exit status, with the same error contract as `main`."""
+    try:
+        args = _build_convert_parser().parse_args(list(words))
+    except _UsageError as error:
+        return _error(f"{error} (see qasr convert --help)")
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
+    try:
+        conversion = bootstrap.convert_model(
+            args.model,
+            args.output,
+            bits=args.quantize,
+            group_size=args.group_size,
+            encoder_bits=args.encoder_bits,
+            dtype=args.dtype,
+            force=args.force,
+        )
+    except QasrError as error:
+        return _error(error, verbose=args.verbose)
+    except KeyboardInterrupt:
+        return _error("interrupted", status=130)
+    block = conversion.quantization
+    bits = f"{block['bits']}-bit, group size {block['group_size']}, " if block else ""
+    size = conversion.weight_bytes / 1e6
+    print(f"qasr: wrote {conversion.folder} ({bits}{conversion.dtype}, {size:.1f} MB of weights)")
+    return 0
 
 
 def print_languages(out: TextIO) -> None:

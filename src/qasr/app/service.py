@@ -104,19 +104,76 @@ class TranscriptionService:
         `timestamps` fills `segments` with word times (needs an aligner); `diarize` fills
         `speakers` (needs a diarizer; their `text` is filled when an aligner can time the words).
         """
+        (transcript,) = self.transcribe_batch(
+            [source],
+            [options],
+            timestamps=timestamps,
+            diarize=diarize,
+            return_chunks=return_chunks,
+            on_progress=on_progress,
+        )
+        return transcript
+
+    def transcribe_batch(
+        self,
+        sources: Sequence[AudioInput],
+        options: Sequence[RecognitionOptions],
+        *,
+        timestamps: bool = False,
+        diarize: bool = False,
+        return_chunks: bool = True,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[Transcript]:
+        """Transcribe several recordings, each with its own options, decoding the chunks of all
+        of them together (the recognizer batches them). Results come in input order; the first
+        unreadable input raises."""
+        if len(sources) != len(options):
+            raise InvalidInputError(f"{len(sources)} inputs but {len(options)} option sets")
         self._check_features(timestamps=timestamps, diarize=diarize)
         report = ignore_progress if on_progress is None else on_progress
-        clip = self.audio_source.load(source)
-        report(ProgressEvent(Stage.AUDIO_LOADED, name=clip.name, message=f"{clip.duration:.2f} s"))
-        spans = plan_chunks(clip.samples, clip.sample_rate, self.max_chunk_seconds)
-        report(ProgressEvent(Stage.CHUNKS_PREPARED, total=len(spans), name=clip.name))
-
-        pieces = [
-            AudioClip(clip.samples[span.as_slice()], clip.sample_rate, clip.name) for span in spans
+        clips = []
+        for source in sources:
+            clip = self.audio_source.load(source)
+            report(
+                ProgressEvent(Stage.AUDIO_LOADED, name=clip.name, message=f"{clip.duration:.2f} s")
+            )
+            clips.append(clip)
+        plans = [
+            plan_chunks(clip.samples, clip.sample_rate, self.max_chunk_seconds) for clip in clips
         ]
-        records = self._recognize(clip, spans, pieces, options, report)
-        language = vote_language([record.language for record in records])
+        pieces = [
+            [
+                AudioClip(clip.samples[span.as_slice()], clip.sample_rate, clip.name)
+                for span in spans
+            ]
+            for clip, spans in zip(clips, plans, strict=True)
+        ]
+        report(ProgressEvent(Stage.CHUNKS_PREPARED, total=sum(map(len, plans))))
+        flat = [
+            (piece, option)
+            for file_pieces, option in zip(pieces, options, strict=True)
+            for piece in file_pieces
+        ]
+        answers = iter(self._recognize(flat, report))
+        transcripts = []
+        for clip, spans, file_pieces in zip(clips, plans, pieces, strict=True):
+            records = _chunk_records(clip, spans, [next(answers) for _ in spans])
+            transcripts.append(
+                self._finish(clip, file_pieces, records, timestamps, diarize, return_chunks, report)
+            )
+        return transcripts
 
+    def _finish(
+        self,
+        clip: AudioClip,
+        pieces: Sequence[AudioClip],
+        records: tuple[ChunkRecord, ...],
+        timestamps: bool,
+        diarize: bool,
+        return_chunks: bool,
+        report: ProgressCallback,
+    ) -> Transcript:
+        language = vote_language([record.language for record in records])
         words: tuple[Segment, ...] = ()
         if self.aligner is not None and (timestamps or diarize):
             words = self._align(pieces, records, language)
@@ -126,7 +183,6 @@ class TranscriptionService:
             assert self.diarizer is not None  # _check_features made sure
             speakers = attribute_words(self.diarizer.diarize(clip), words, language)
             report(ProgressEvent(Stage.DIARIZED, fraction=1.0, name=clip.name))
-
         transcript = Transcript(
             text=join_chunk_texts(records),
             language=language,
@@ -205,40 +261,26 @@ class TranscriptionService:
             )
 
     def _recognize(
-        self,
-        clip: AudioClip,
-        spans: Sequence[ChunkSpan],
-        pieces: Sequence[AudioClip],
-        options: RecognitionOptions,
-        report: ProgressCallback,
-    ) -> tuple[ChunkRecord, ...]:
-        total = len(pieces)
+        self, items: Sequence[tuple[AudioClip, RecognitionOptions]], report: ProgressCallback
+    ) -> list[Transcript]:
+        total = len(items)
         size = self.batch_size or max(total, 1)
         results: list[Transcript] = []
         for first in range(0, total, size):
-            batch = range(first, min(first + size, total))
-            for i in batch:
-                report(ProgressEvent(Stage.CHUNK_STARTED, i / total, i, total, clip.name))
-            answers = self.recognizer.recognize([pieces[i] for i in batch], [options] * len(batch))
+            batch = items[first : first + size]
+            for i, (piece, _) in enumerate(batch, start=first):
+                report(ProgressEvent(Stage.CHUNK_STARTED, i / total, i, total, piece.name))
+            answers = self.recognizer.recognize(
+                [piece for piece, _ in batch], [option for _, option in batch]
+            )
             if len(answers) != len(batch):
                 raise RuntimeError(
                     f"the recognizer returned {len(answers)} transcripts for {len(batch)} clips"
                 )
             results.extend(answers)
-            for i in batch:
-                report(ProgressEvent(Stage.CHUNK_COMPLETED, (i + 1) / total, i, total, clip.name))
-        rate = clip.sample_rate
-        return tuple(
-            ChunkRecord(
-                index=i,
-                start=span.start / rate,
-                end=span.end / rate,
-                text=result.text,
-                language=result.language,
-                finish_reason=result.finish_reason,
-            )
-            for i, (span, result) in enumerate(zip(spans, results, strict=True))
-        )
+            for i, (piece, _) in enumerate(batch, start=first):
+                report(ProgressEvent(Stage.CHUNK_COMPLETED, (i + 1) / total, i, total, piece.name))
+        return results
 
     def _align(
         self,
@@ -255,3 +297,20 @@ class TranscriptionService:
             segments = self.aligner.align(piece, record.text, chunk_language)
             words.extend(shift_segments(segments, record.start))
         return tuple(words)
+
+
+def _chunk_records(
+    clip: AudioClip, spans: Sequence[ChunkSpan], results: Sequence[Transcript]
+) -> tuple[ChunkRecord, ...]:
+    rate = clip.sample_rate
+    return tuple(
+        ChunkRecord(
+            index=i,
+            start=span.start / rate,
+            end=span.end / rate,
+            text=result.text,
+            language=result.language,
+            finish_reason=result.finish_reason,
+        )
+        for i, (span, result) in enumerate(zip(spans, results, strict=True))
+    )

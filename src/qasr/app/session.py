@@ -6,15 +6,17 @@ nothing is global except the one default session that `qasr.transcribe()` keeps 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from qasr.app import bootstrap
 from qasr.app.bootstrap import DEFAULT_MODEL
 from qasr.domain import Language, ProgressCallback, RecognitionOptions, Transcript
+from qasr.errors import InvalidInputError
 from qasr.ports import Aligner, AudioInput, AudioSource, Diarizer, Recognizer
 
 
@@ -67,9 +69,54 @@ class Session:
             audio, options, timestamps=return_timestamps, on_progress=on_progress
         )
 
+    def transcribe_batch(
+        self,
+        audios: Sequence[AudioInput],
+        *,
+        language: PerItem[str | Language | None] = None,
+        context: PerItem[str] = "",
+        max_new_tokens: int | None = None,
+        return_timestamps: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[Transcript]:
+        """Transcribe several inputs together (their chunks are decoded as batches).
+
+        `language` and `context` are one value for all inputs or a list with one per input.
+        """
+        languages = _per_item(language, len(audios), "language")
+        contexts = _per_item(context, len(audios), "context")
+        options = [
+            RecognitionOptions(language=lang, context=ctx, max_new_tokens=max_new_tokens)
+            for lang, ctx in zip(languages, contexts, strict=True)
+        ]
+        return self._service.transcribe_batch(
+            list(audios), options, timestamps=return_timestamps, on_progress=on_progress
+        )
+
+    async def transcribe_async(self, audio: AudioInput, **kwargs: Any) -> Transcript:
+        """`transcribe` on a worker thread, so an event loop stays responsive."""
+        return await asyncio.to_thread(self.transcribe, audio, **kwargs)
+
+    async def transcribe_batch_async(
+        self, audios: Sequence[AudioInput], **kwargs: Any
+    ) -> list[Transcript]:
+        return await asyncio.to_thread(self.transcribe_batch, audios, **kwargs)
+
     def model_info(self) -> dict[str, Any]:
         info = getattr(self.recognizer, "model_info", None)
         return dict(info()) if callable(info) else {"recognizer": type(self.recognizer).__name__}
+
+
+T = TypeVar("T")
+PerItem = T | Sequence[T]
+
+
+def _per_item(value: Any, count: int, name: str) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != count:
+            raise InvalidInputError(f"{count} inputs but {len(value)} values for {name}")
+        return list(value)
+    return [value] * count
 
 
 _default_sessions: dict[tuple[str, str | None], Session] = {}

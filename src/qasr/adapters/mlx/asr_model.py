@@ -39,12 +39,21 @@ def parse_dtype(name: str | None) -> mx.Dtype | None:
 
 
 class Qwen3ASRThinker(nn.Module):
-    def __init__(self, audio: AudioEncoderConfig, text: TextConfig, *, lm_head: bool) -> None:
+    def __init__(
+        self,
+        audio: AudioEncoderConfig,
+        text: TextConfig,
+        *,
+        lm_head: bool,
+        classify_num: int | None = None,
+    ) -> None:
         super().__init__()
         self.audio_tower = AudioEncoder(audio)
         self.model = TextModel(text)
         if lm_head:  # checkpoints that store an untied output projection
-            self.lm_head = nn.Linear(text.hidden_size, text.vocab_size, bias=False)
+            # The forced aligner's head scores `classify_num` timestamp classes, not tokens.
+            rows = text.vocab_size if classify_num is None else classify_num
+            self.lm_head = nn.Linear(text.hidden_size, rows, bias=False)
 
     @property
     def has_lm_head(self) -> bool:
@@ -100,9 +109,11 @@ def load_thinker(folder: Path, dtype: mx.Dtype) -> LoadedThinker:
     text = TextConfig.from_dict(config.text)
     weights = read_weights(folder, config.layout)
     separate_head = "lm_head.weight" in weights
+    if not separate_head and config.is_aligner:
+        raise CheckpointError(f"{folder}: a forced aligner needs its lm_head (timestamp) weights")
     if not separate_head and not config.tie_word_embeddings:
         raise CheckpointError(f"{folder}: no lm_head weights and tie_word_embeddings is false")
-    model = Qwen3ASRThinker(audio, text, lm_head=separate_head)
+    model = Qwen3ASRThinker(audio, text, lm_head=separate_head, classify_num=config.classify_num)
     sanitized = Qwen3ASRThinker.sanitize(weights)
     if "quantization" in config.raw:  # written by `qasr convert`: rebuild its quantized layers
         quantize_like_checkpoint(model, config.raw["quantization"], sanitized, folder)
