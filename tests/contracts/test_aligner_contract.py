@@ -12,10 +12,27 @@ from qasr.domain import AudioClip, Language, find_language
 from qasr.ports import Aligner
 from qasr.testing import FakeAligner
 
-# Real adapters join with one line, e.g.
-#   pytest.param(build_tiny_mlx_aligner, id="mlx-tiny", marks=pytest.mark.slow),
+
+def build_tiny_mlx_aligner(request: pytest.FixtureRequest) -> Aligner:
+    """Qwen3-ForcedAligner in MLX on a random checkpoint of a few MB (built with torch)."""
+    module = pytest.importorskip("qasr.adapters.mlx.aligner")
+    pytest.importorskip("torch")
+    pytest.importorskip("qwen_asr")
+    from tests.parity.test_aligner_parity import build_official_aligner, save_aligner
+
+    folder = request.getfixturevalue("tmp_path_factory").mktemp("tiny-aligner")
+    aligner: Aligner = module.MlxAligner.from_pretrained(
+        save_aligner(build_official_aligner(seed=0, weight_scale=6.0), folder)
+    )
+    return aligner
+
+
 ALIGNERS = [
     pytest.param(lambda request: FakeAligner(), id="fake"),
+    # parity: building the tiny checkpoint needs torch and qwen_asr, like the parity tests
+    pytest.param(
+        build_tiny_mlx_aligner, id="mlx-tiny", marks=[pytest.mark.slow, pytest.mark.parity]
+    ),
 ]
 
 examples = settings(

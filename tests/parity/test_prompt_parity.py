@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qasr.adapters.mlx.prompt import build_prompt, fix_repetitions, parse_asr_output
@@ -129,9 +129,7 @@ def test_prompt_equals_official(official_asr: Any, context: str, language: str |
         assert ours == official_prompt(official_asr, context, language, n_audio)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, deadline=None)
 @given(context=st.text(max_size=40), n_audio=st.integers(1, 30))
 def test_prompt_equals_official_for_any_context(
     official_asr: Any, context: str, n_audio: int

@@ -18,6 +18,7 @@ from qasr.errors import FeatureUnavailableError, InvalidInputError
 from qasr.ports import Aligner, AudioSource, Diarizer, Recognizer
 
 DEFAULT_MODEL = "Qwen/Qwen3-ASR-0.6B"
+DEFAULT_ALIGNER = "Qwen/Qwen3-ForcedAligner-0.6B"
 
 
 def build_service(
@@ -31,15 +32,17 @@ def build_service(
     aligner: Aligner | None = None,
     diarizer: Diarizer | None = None,
     max_chunk_seconds: float = 30.0,
+    forced_aligner: str = DEFAULT_ALIGNER,
 ) -> TranscriptionService:
     """A ready service; anything not passed is built with its default adapter.
 
-    `model` is a Hugging Face repo id or a local checkpoint folder. `timestamps` / `diarize` say
-    the service must be able to time words / tell speakers apart, so a missing component fails
-    here, before the model loads, rather than after the first file.
+    `model` (and `forced_aligner`, loaded only for `timestamps`) is a Hugging Face repo id or a
+    local checkpoint folder. `timestamps` / `diarize` say the service must be able to time
+    words / tell speakers apart, so a missing component fails here, before the recognizer
+    loads, rather than after the first file.
     """
     if timestamps and aligner is None:
-        aligner = build_aligner()
+        aligner = build_aligner(forced_aligner, dtype=dtype)
     if diarize and diarizer is None:
         diarizer = build_diarizer()
     if audio_source is None:
@@ -90,11 +93,11 @@ def convert_model(
     return convert_checkpoint(model, output, quantization=plan, dtype=dtype, force=force)
 
 
-def build_aligner() -> Aligner:
-    raise FeatureUnavailableError(
-        "word timestamps need the forced aligner (Qwen3-ForcedAligner), which is not available "
-        "in this version of qasr; transcribe without timestamps (-f txt, json or tsv)"
-    )
+def build_aligner(model: str = DEFAULT_ALIGNER, *, dtype: str | None = None) -> Aligner:
+    """The Qwen3-ForcedAligner checkpoint `model` (hub id or folder) as an MLX aligner."""
+    from qasr.adapters.mlx.aligner import MlxAligner
+
+    return MlxAligner.from_pretrained(model, dtype=dtype)
 
 
 def build_diarizer() -> Diarizer:

@@ -24,7 +24,8 @@ from qasr.domain import (
     Stage,
     find_language,
 )
-from qasr.errors import FeatureUnavailableError, QasrError
+from qasr.errors import FeatureUnavailableError, InvalidInputError, QasrError
+from qasr.ports import Aligner
 
 OUTPUT_FORMATS = ("txt", "json", "srt", "vtt", "tsv", "all")
 # Subtitles are cues of timed words: asking for them asks for timestamps.
@@ -32,12 +33,15 @@ _TIMED_FORMATS = frozenset({"srt", "vtt", "all"})
 _USAGE = (
     "qasr [transcribe] FILES... [options]\n"
     "       qasr convert --model SRC --output DIR [--quantize {4,8}] [options]\n"
+    "       qasr align AUDIO --text TEXT [options]\n"
     "       qasr --list-languages | --doctor | --version"
 )
+_ALIGN_USAGE = "qasr align AUDIO (--text TEXT | --text-file FILE) [options]"
 USER_ERROR = 2
 BUG = 1
 
 ServiceFactory = Callable[..., TranscriptionService]
+AlignerFactory = Callable[..., Aligner]
 
 
 class _UsageError(Exception):
@@ -76,6 +80,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dtype", help="float32, bfloat16 or float16 (default: by device)")
     parser.add_argument("--timestamps", action="store_true", help="time every word")
+    parser.add_argument(
+        "--forced-aligner",
+        metavar="MODEL",
+        help="Qwen3-ForcedAligner repo id or folder for --timestamps "
+        f"(default: {bootstrap.DEFAULT_ALIGNER})",
+    )
     parser.add_argument("--stdout-only", action="store_true", help="print only, write no files")
     parser.add_argument("--quiet", action="store_true", help="do not print transcripts")
     parser.add_argument("--verbose", action="store_true", help="progress and tracebacks")
@@ -85,21 +95,65 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, build_service: ServiceFactory | None = None) -> int:
-    """Run the command line; return the exit status. `build_service` replaces the composition
-    root's (tests pass one that builds fakes)."""
+def _build_align_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="qasr align",
+        usage=_ALIGN_USAGE,
+        description="Time every word of a known transcript with Qwen3-ForcedAligner. Prints "
+        "start, end and word per line and writes <output-dir>/<audio stem>.<format>.",
+    )
+    parser.add_argument("audio", metavar="AUDIO", help="an audio or video file")
+    text = parser.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="what the audio says")
+    text.add_argument("--text-file", help="a UTF-8 text file holding what the audio says")
+    parser.add_argument("-o", "--output-dir", default=".", help="where files go (default: .)")
+    parser.add_argument(
+        "-f",
+        "--output-format",
+        default="srt",
+        metavar="{" + ",".join(OUTPUT_FORMATS) + "}",
+        help="file format, or several joined by commas (default: srt)",
+    )
+    parser.add_argument(
+        "--language", help="the text's language: Japanese and Korean split words differently"
+    )
+    parser.add_argument(
+        "--forced-aligner",
+        metavar="MODEL",
+        default=bootstrap.DEFAULT_ALIGNER,
+        help=f"repo id or local folder (default: {bootstrap.DEFAULT_ALIGNER})",
+    )
+    parser.add_argument("--dtype", help="float32, bfloat16 or float16 (default: by device)")
+    parser.add_argument("--stdout-only", action="store_true", help="print only, write no files")
+    parser.add_argument("--quiet", action="store_true", help="do not print the words")
+    parser.add_argument("--verbose", action="store_true", help="tracebacks on errors")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    build_service: ServiceFactory | None = None,
+    build_aligner: AlignerFactory | None = None,
+) -> int:
+    """Run the command line; return the exit status. `build_service` / `build_aligner` replace
+    the composition root's (tests pass ones that build fakes)."""
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["convert"]:
         return convert_command(words[1:])
-    if words[:1] == ["transcribe"]:
+    aligning = words[:1] == ["align"]
+    if words[:1] == ["transcribe"] or aligning:
         words = words[1:]
+    parser = _build_align_parser() if aligning else _build_parser()
     try:
-        args = _build_parser().parse_args(words)
+        args = parser.parse_args(words)
     except _UsageError as error:
         return _error(f"{error} (see qasr --help)")
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
     try:
+        if aligning:
+            return _align(args, build_aligner or bootstrap.build_aligner)
         return _dispatch(args, build_service or bootstrap.build_service)
     except QasrError as error:
         return _error(error, verbose=args.verbose)
@@ -153,8 +207,11 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
     if not present:
         return USER_ERROR
 
+    wanted: dict[str, Any] = {"model": args.model, "dtype": args.dtype, "timestamps": timestamps}
+    if args.forced_aligner:
+        wanted["forced_aligner"] = args.forced_aligner
     try:
-        service = build_service(model=args.model, dtype=args.dtype, timestamps=timestamps)
+        service = build_service(**wanted)
     except FeatureUnavailableError as error:
         why = "" if args.timestamps else f"-f {fmt} needs word timestamps: "
         return _error(f"{why}{error}", verbose=args.verbose)
@@ -173,6 +230,35 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
         if writes:
             failed |= not _write(transcript, args, Path(result.name).stem, result.name)
     return USER_ERROR if failed else 0
+
+
+def _align(args: argparse.Namespace, build_aligner: AlignerFactory) -> int:
+    from qasr.app.session import align
+
+    problem = _unreadable(Path(args.audio))
+    if problem:
+        return _error(f"{problem}: {args.audio!r}")
+    text = args.text if args.text is not None else _read_text(Path(args.text_file))
+    if not args.stdout_only:
+        bootstrap.check_output_format(args.output_format)
+    language = find_language(args.language) if args.language else None
+    aligner = build_aligner(model=args.forced_aligner, dtype=args.dtype)
+    transcript = align(args.audio, text, language=language, aligner=aligner)
+    if not args.quiet:
+        for word in transcript.segments:
+            print(f"{word.start:.3f}\t{word.end:.3f}\t{word.text}", flush=True)
+    if not transcript.segments:
+        _warn(f"{args.audio}: the text has no words to time")
+    if args.stdout_only:
+        return 0
+    return 0 if _write(transcript, args, Path(args.audio).stem, args.audio) else USER_ERROR
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInputError(f"cannot read the text file {str(path)!r}: {error}") from None
 
 
 def _write(transcript: Any, args: argparse.Namespace, stem: str, name: str) -> bool:

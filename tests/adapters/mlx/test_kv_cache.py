@@ -107,8 +107,9 @@ def test_decoding_through_the_cache_equals_recomputing(step: int) -> None:
     embeds = mx.random.normal((2, 9, TINY.hidden_size))
     full = model(embeds, 0)
     cache = model.make_cache(step=step)
-    pieces = [model(embeds[:, :4], 0, cache)]
-    pieces += [model(embeds[:, t : t + 1], t, cache) for t in range(4, 9)]
+    # A prefill, a later chunk of several positions (causal mask offset by the cache), steps.
+    pieces = [model(embeds[:, :4], 0, cache), model(embeds[:, 4:7], 4, cache)]
+    pieces += [model(embeds[:, t : t + 1], t, cache) for t in range(7, 9)]
     incremental = mx.concatenate(pieces, axis=1)
     np.testing.assert_allclose(np.array(incremental), np.array(full), rtol=1e-5, atol=1e-5)
     assert all(layer.offset == 9 for layer in cache)

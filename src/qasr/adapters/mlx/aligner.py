@@ -112,7 +112,10 @@ class MlxAligner:
     ) -> tuple[Segment, ...]:
         """Each unit of `text` with its (start, end) in seconds, exactly as the official
         `Qwen3ForcedAligner.align` gives them (times may exceed the clip, as there)."""
-        raw = self.timestamp_classes(samples, text, language)
+        return self.timed_words(self.timestamp_classes(samples, text, language))
+
+    def timed_words(self, raw: TimestampClasses) -> tuple[Segment, ...]:
+        """The official post-processing: monotonic repair, then seconds to the millisecond."""
         milliseconds = repair_timestamps(raw.milliseconds)
         return tuple(
             Segment(

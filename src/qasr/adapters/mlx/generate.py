@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection
+from typing import cast
 
 import attrs
 
@@ -82,7 +83,7 @@ def greedy_generate(
         if index + 1 < max_new_tokens:
             upcoming = _next_tokens(step(current[:, None]))
             mx.async_eval(upcoming)
-        for row, token in enumerate(current.tolist()):
+        for row, token in enumerate(cast("list[int]", current.tolist())):
             if reasons[row] is not None:
                 continue
             if token in eos:

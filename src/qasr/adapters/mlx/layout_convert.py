@@ -187,7 +187,10 @@ def _converted_tensors(folder: Path, source: Layout, target: Layout) -> dict[str
 
     tensors: dict[str, Any] = {}
     for path in safetensors_files(folder):
-        for name, tensor in mx.load(str(path)).items():
+        loaded = mx.load(str(path))
+        if not isinstance(loaded, dict):
+            raise CheckpointError(f"{path}: not a safetensors file of named tensors")
+        for name, tensor in loaded.items():
             module = module_name(name, source)
             if module is None:
                 raise CheckpointError(

@@ -30,6 +30,8 @@ BITS = (4, 8)  # measured in scripts/quant_agreement.py; mx also has 2, 3, 5, 6
 FLOAT_BITS = 16  # --encoder-bits 16: leave the encoder float
 MODE = "affine"
 ENCODER_PREFIX = "audio_tower."
+# AudioEncoder takes its compute dtype from conv_out's weight, which quantization makes uint32.
+KEPT_FLOAT = frozenset({"audio_tower.conv_out"})
 
 
 def _check_group_size(_: object, __: object, value: int) -> None:
@@ -79,7 +81,7 @@ def quantize_thinker(model: nn.Module, plan: QuantizationPlan) -> dict[str, Any]
     def predicate(path: str, module: nn.Module) -> bool | dict[str, Any]:
         input_dim = _input_dim(module)
         bits = plan.bits_for(path)
-        if bits is None or input_dim is None or input_dim % plan.group_size:
+        if bits is None or input_dim is None or input_dim % plan.group_size or path in KEPT_FLOAT:
             return False
         if bits != plan.bits:
             block[path] = {"group_size": plan.group_size, "bits": bits}

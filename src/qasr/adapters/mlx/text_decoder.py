@@ -33,7 +33,7 @@ def _section(value: Any) -> tuple[int, int, int]:
     section = tuple(int(v) for v in value)
     if len(section) != 3:
         raise CheckpointError(f"rope_scaling.mrope_section must have 3 entries, got {value!r}")
-    return section  # type: ignore[return-value]
+    return section[0], section[1], section[2]
 
 
 @attrs.frozen

@@ -1,0 +1,170 @@
+"""Benchmark the forced aligner: qasr's MlxAligner against the official Qwen3ForcedAligner.
+
+Both load the same full-size random-weight checkpoint (the Qwen3-ForcedAligner-0.6B shapes: the
+ASR-0.6B encoder and decoder with a 5000-class head) and align the same clips and texts on the
+same machine; times are medians of `--repeats` runs after one warm-up. The script also checks
+that both give the same words and times.
+
+    python scripts/bench_aligner.py --clips 5,15,30 --out docs/benchmarks/aligner-cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.parity.test_aligner_parity import build_official_aligner, save_aligner  # noqa: E402
+from tests.support.official import FULL_06B_AUDIO, FULL_06B_TEXT  # noqa: E402
+
+SAMPLE_RATE = 16_000
+WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "a",
+    "lazy",
+    "dog",
+    "while",
+    "speech",
+    "turns",
+    "into",
+    "written",
+    "text",
+]
+WORDS_PER_SECOND = 2.5
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def clip_and_text(seconds: float, seed: int) -> tuple[np.ndarray, str]:
+    rng = np.random.default_rng(seed)
+    samples = (0.1 * rng.standard_normal(int(seconds * SAMPLE_RATE))).astype(np.float32)
+    count = max(1, round(seconds * WORDS_PER_SECOND))
+    return samples, " ".join(WORDS[i % len(WORDS)] for i in range(count))
+
+
+def official_aligner(model: Any, folder: Path) -> Any:
+    from qwen_asr.core.transformers_backend.processing_qwen3_asr import Qwen3ASRProcessor
+    from qwen_asr.inference.qwen3_forced_aligner import (
+        Qwen3ForceAlignProcessor,
+        Qwen3ForcedAligner,
+    )
+    from transformers import Qwen2TokenizerFast, WhisperFeatureExtractor
+
+    tokenizer = Qwen2TokenizerFast.from_pretrained(str(folder))
+    tokenizer.audio_token = "<|audio_pad|>"
+    tokenizer.audio_bos_token = "<|audio_start|>"
+    tokenizer.audio_eos_token = "<|audio_end|>"
+    processor = Qwen3ASRProcessor(
+        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer
+    )
+    return Qwen3ForcedAligner(model, processor, Qwen3ForceAlignProcessor())
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    from qasr.adapters.mlx.backend import BLAS_PATH, mx
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "mlx_device": str(mx.default_device()),
+        "mlx_blas": BLAS_PATH,
+    }
+
+
+def versions() -> dict[str, str]:
+    names = ("qasr", "mlx", "torch", "transformers", "qwen-asr", "numpy")
+    return {name: version(name) for name in names}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", default="5,15,30", help="clip lengths in seconds")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="JSON report path")
+    args = parser.parse_args()
+
+    import torch
+
+    from qasr.adapters.mlx.aligner import MlxAligner
+
+    folder = Path(tempfile.mkdtemp(prefix="qasr-bench-aligner-"))
+    try:
+        text_shape = {**FULL_06B_TEXT, "tie_word_embeddings": False}
+        model = build_official_aligner(seed=0, audio=FULL_06B_AUDIO, text=text_shape)
+        save_aligner(model, folder)
+        ours = MlxAligner.from_pretrained(folder, dtype="float32")
+        theirs = official_aligner(model, folder)
+        results = []
+        for index, seconds in enumerate(float(c) for c in args.clips.split(",")):
+            samples, text = clip_and_text(seconds, index)
+            mine = [(w.text, w.start, w.end) for w in ours.align_words(samples, text, "English")]
+            [official] = theirs.align(audio=(samples, SAMPLE_RATE), text=text, language="English")
+            same = mine == [(it.text, it.start_time, it.end_time) for it in official]
+            mlx_s = median_seconds(lambda: ours.align_words(samples, text, "English"), args.repeats)
+            with torch.inference_mode():
+                official_s = median_seconds(
+                    lambda: theirs.align(
+                        audio=(samples, SAMPLE_RATE), text=text, language="English"
+                    ),
+                    args.repeats,
+                )
+            row = {
+                "clip_seconds": seconds,
+                "words": len(mine),
+                "mlx_seconds": round(mlx_s, 4),
+                "official_seconds": round(official_s, 4),
+                "official_over_mlx": round(official_s / mlx_s, 3),
+                "identical_output": same,
+            }
+            print(json.dumps(row), flush=True)
+            results.append(row)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    report = {
+        "benchmark": "forced aligner, full-size random Qwen3-ForcedAligner-0.6B shapes, float32",
+        "command": " ".join(["python", *sys.argv]),
+        "machine": machine(),
+        "versions": versions(),
+        "torch_threads": torch.get_num_threads(),
+        "repeats": args.repeats,
+        "results": results,
+        "median_official_over_mlx": float(np.median([r["official_over_mlx"] for r in results])),
+    }
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
