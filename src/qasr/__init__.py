@@ -32,6 +32,7 @@ _LAZY = {
     "load_model": "qasr.app.session",
     "transcribe": "qasr.app.session",
     "TranscriptionService": "qasr.app.service",
+    "align": "qasr.app.session",
     "build_service": "qasr.app.bootstrap",
 }
 
@@ -60,6 +61,7 @@ __all__ = [
     "Transcript",
     "TranscriptionService",
     "__version__",
+    "align",
     "build_service",
     "find_language",
     "load_audio",

@@ -45,8 +45,8 @@ def test_no_turns_means_no_speakers() -> None:
 
 
 @given(
-    st.lists(st.floats(0, 100), min_size=1, max_size=8),
-    st.lists(st.tuples(st.floats(0, 100), st.floats(0, 5)), max_size=30),
+    st.lists(st.floats(0, 100, allow_subnormal=False), min_size=1, max_size=8),
+    st.lists(st.tuples(st.floats(0, 100, allow_subnormal=False), st.floats(0, 5, allow_subnormal=False)), max_size=30),
 )
 def test_every_word_lands_in_exactly_one_turn(cuts: list[float], word_spans: list) -> None:
     edges = sorted(set(cuts))
@@ -83,7 +83,7 @@ def test_the_worst_finish_wins(reasons: list, worst: FinishReason) -> None:
     assert worst_finish(reasons) is worst
 
 
-@given(st.floats(0, 1e4))
+@given(st.floats(0, 1e4, allow_subnormal=False))
 def test_shifting_keeps_durations(offset: float) -> None:
     words = (Segment("a", 0, 0.5), Segment("b", 0.5, 1.25))
     moved = shift_segments(words, offset)

@@ -25,7 +25,7 @@ audio_frames = st.integers(1, 8).flatmap(
     lambda channels: hnp.arrays(
         np.float32,
         st.tuples(st.integers(1, 64), st.just(channels)),
-        elements=st.floats(-1, 1, width=32),
+        elements=st.floats(-1, 1, width=32, allow_subnormal=False),
     )
 )
 

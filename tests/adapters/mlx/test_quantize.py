@@ -176,7 +176,8 @@ def test_mixed_bits_are_recorded_per_module() -> None:
         for path, module in _modules(model).items()
         if path.startswith("audio_tower.") and isinstance(module, nn.QuantizedLinear)
     }
-    assert overridden == encoder_linears and len(encoder_linears) == 2 * 6 + 2
+    # per layer q, k, v, out, fc1, fc2; then conv_out, proj1, proj2
+    assert overridden == encoder_linears and len(encoder_linears) == 2 * 6 + 3
     assert all(block[path] == {"group_size": 32, "bits": 4} for path in overridden)
     assert isinstance(_modules(model)["model.embed_tokens"], nn.QuantizedEmbedding)
 

@@ -265,7 +265,7 @@ class AudioEncoder(nn.Module):
     def _embed(self, mels: Sequence[mx.array]) -> list[mx.array]:
         """Conv stem per clip: [tokens, d_model], positions added, padding's tokens dropped."""
         chunk = self.config.chunk_frames
-        dtype = self.conv_out.weight.dtype
+        dtype = self.conv2d1.weight.dtype  # conv kernels stay float when the model is quantized
         # The official encoder pads the tail chunk to the longest chunk of the same clip, and
         # that padding leaks into the tail's last token through the convolutions (GELU(bias) is
         # not 0). Clips of one short chunk are unpadded. Group chunks by padded length.

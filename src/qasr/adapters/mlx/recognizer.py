@@ -34,7 +34,7 @@ from qasr.domain import (
     find_language,
     prompt_languages,
 )
-from qasr.errors import InvalidInputError
+from qasr.errors import CheckpointError, InvalidInputError
 
 # The official pipeline zero-pads split-off chunks shorter than 0.5 s (MIN_ASR_INPUT_SECONDS) but
 # passes a short whole clip as it is; the mel frontend needs MIN_SAMPLES, so only clips too short
@@ -81,6 +81,11 @@ class MlxRecognizer:
     ) -> None:
         if batch_size < 1:
             raise InvalidInputError(f"batch size must be at least 1, got {batch_size}")
+        if thinker.config.is_aligner:
+            raise CheckpointError(
+                f"{thinker.folder} is a forced aligner, not a speech recognition model; pass it "
+                "as --forced-aligner and a Qwen3-ASR checkpoint as --model"
+            )
         self.thinker = thinker
         self.tokenizer = tokenizer
         self.source = source
