@@ -227,3 +227,25 @@ def test_doctor_runs_through_the_cli(capsys, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(doctor, "CHECKS", (lambda: doctor.Check("ffmpeg", False, "x", True),))
     assert run(["--doctor"], capsys) == (1, "[FAIL] ffmpeg: x\n", "")
+
+
+def test_max_new_tokens_reaches_the_recognizer(audio, capsys) -> None:
+    status, out, err = run(["talk.wav", "--stdout-only", "--max-new-tokens", "1"], capsys)
+    assert status == 0
+    assert out == expected_text("talk.wav", RecognitionOptions(max_new_tokens=1)) + "\n"
+    assert "token budget ran out" in err
+
+
+def test_batch_size_reaches_the_composition_root(audio, capsys) -> None:
+    factory = Factory()
+    assert run(["talk.wav", "--stdout-only", "--batch-size", "3"], capsys, factory)[0] == 0
+    assert factory.asked[0]["batch_size"] == 3
+
+
+@pytest.mark.parametrize("flag", ["--batch-size", "--max-new-tokens"])
+@pytest.mark.parametrize("value", ["0", "-2", "many"])
+def test_bad_counts_are_one_line(audio, capsys, flag: str, value: str) -> None:
+    factory = Factory()
+    status, out, err = run(["talk.wav", flag, value], capsys, factory)
+    assert (status, out, factory.asked) == (2, "", [])
+    assert error_lines(err) == err.splitlines() and len(err.splitlines()) == 1

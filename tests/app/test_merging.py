@@ -46,7 +46,10 @@ def test_no_turns_means_no_speakers() -> None:
 
 @given(
     st.lists(st.floats(0, 100, allow_subnormal=False), min_size=1, max_size=8),
-    st.lists(st.tuples(st.floats(0, 100, allow_subnormal=False), st.floats(0, 5, allow_subnormal=False)), max_size=30),
+    st.lists(
+        st.tuples(st.floats(0, 100, allow_subnormal=False), st.floats(0, 5, allow_subnormal=False)),
+        max_size=30,
+    ),
 )
 def test_every_word_lands_in_exactly_one_turn(cuts: list[float], word_spans: list) -> None:
     edges = sorted(set(cuts))

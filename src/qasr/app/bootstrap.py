@@ -33,13 +33,15 @@ def build_service(
     diarizer: Diarizer | None = None,
     max_chunk_seconds: float = 30.0,
     forced_aligner: str = DEFAULT_ALIGNER,
+    batch_size: int | None = None,
 ) -> TranscriptionService:
     """A ready service; anything not passed is built with its default adapter.
 
     `model` (and `forced_aligner`, loaded only for `timestamps`) is a Hugging Face repo id or a
     local checkpoint folder. `timestamps` / `diarize` say the service must be able to time
     words / tell speakers apart, so a missing component fails here, before the recognizer
-    loads, rather than after the first file.
+    loads, rather than after the first file. `batch_size` bounds how many chunks decode
+    together (default: the recognizer's own).
     """
     if timestamps and aligner is None:
         aligner = build_aligner(forced_aligner, dtype=dtype)
@@ -48,9 +50,14 @@ def build_service(
     if audio_source is None:
         audio_source = build_audio_source()
     if recognizer is None:
-        recognizer = build_recognizer(model, dtype=dtype)
+        recognizer = build_recognizer(model, dtype=dtype, batch_size=batch_size)
     return TranscriptionService(
-        audio_source, recognizer, aligner, diarizer, max_chunk_seconds=max_chunk_seconds
+        audio_source,
+        recognizer,
+        aligner,
+        diarizer,
+        max_chunk_seconds=max_chunk_seconds,
+        batch_size=batch_size,
     )
 
 
@@ -60,10 +67,14 @@ def build_audio_source() -> AudioSource:
     return DefaultAudioSource()
 
 
-def build_recognizer(model: str = DEFAULT_MODEL, *, dtype: str | None = None) -> Recognizer:
-    from qasr.adapters.mlx.recognizer import MlxRecognizer
+def build_recognizer(
+    model: str = DEFAULT_MODEL, *, dtype: str | None = None, batch_size: int | None = None
+) -> Recognizer:
+    from qasr.adapters.mlx.recognizer import DEFAULT_BATCH_SIZE, MlxRecognizer
 
-    return MlxRecognizer.from_pretrained(model, dtype=dtype)
+    return MlxRecognizer.from_pretrained(
+        model, dtype=dtype, batch_size=batch_size or DEFAULT_BATCH_SIZE
+    )
 
 
 def convert_model(

@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TextIO
 
 import qasr
 from qasr.app import bootstrap
+from qasr.app.progress_bar import ProgressBar
 from qasr.app.service import TranscriptionService
 from qasr.domain import (
     LANGUAGES,
@@ -80,6 +81,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dtype", help="float32, bfloat16 or float16 (default: by device)")
     parser.add_argument("--timestamps", action="store_true", help="time every word")
+    parser.add_argument(
+        "--max-new-tokens",
+        type=_positive_int,
+        help="token budget per 30 s chunk (default: by length)",
+    )
+    parser.add_argument(
+        "--batch-size", type=_positive_int, help="chunks decoded together (default: 8)"
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (also off when stderr is not a terminal)",
+    )
     parser.add_argument(
         "--forced-aligner",
         metavar="MODEL",
@@ -188,7 +202,9 @@ def _dispatch(args: argparse.Namespace, build_service: ServiceFactory) -> int:
 def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
     fmt = args.output_format
     options = RecognitionOptions(
-        language=find_language(args.language) if args.language else None, context=args.context
+        language=find_language(args.language) if args.language else None,
+        context=args.context,
+        max_new_tokens=args.max_new_tokens,
     )
     writes = not args.stdout_only
     if writes:
@@ -208,6 +224,8 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
         return USER_ERROR
 
     wanted: dict[str, Any] = {"model": args.model, "dtype": args.dtype, "timestamps": timestamps}
+    if args.batch_size:
+        wanted["batch_size"] = args.batch_size
     if args.forced_aligner:
         wanted["forced_aligner"] = args.forced_aligner
     try:
@@ -215,9 +233,17 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
     except FeatureUnavailableError as error:
         why = "" if args.timestamps else f"-f {fmt} needs word timestamps: "
         return _error(f"{why}{error}", verbose=args.verbose)
-    progress = _print_progress if args.verbose else None
+    bar = None
+    if args.verbose:
+        progress = _print_progress
+    elif not (args.no_progress or args.quiet) and sys.stderr.isatty():
+        progress = bar = ProgressBar(sys.stderr)
+    else:
+        progress = None
     results = service.transcribe_many(present, options, timestamps=timestamps, on_progress=progress)
     for result in results:
+        if bar is not None:
+            bar.clear()
         if result.error is not None or result.transcript is None:
             failed = True
             _error(_about(result.name, result.error), verbose=args.verbose, cause=result.error)
@@ -272,6 +298,16 @@ def _write(transcript: Any, args: argparse.Namespace, stem: str, name: str) -> b
         for path in paths:
             print(f"qasr: wrote {path}", file=sys.stderr)
     return True
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _needs_timestamps(output_format: str) -> bool:

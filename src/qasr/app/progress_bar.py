@@ -1,0 +1,46 @@
+"""A one-line progress bar on a terminal, fed by the service's progress events."""
+
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+from qasr.domain import ProgressEvent, Stage
+
+WIDTH = 24
+
+
+class ProgressBar:
+    """Redraws one line (`\\r`) with the file, the chunk count, a bar and the elapsed time.
+
+    Callers `clear()` it before printing anything else, so transcripts never share its line.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.monotonic()
+        self.file = ""
+        self.shown = False
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.stage is Stage.FILE_STARTED and event.total:
+            self.file = f"[{(event.index or 0) + 1}/{event.total}] {event.name}"
+        elif event.stage in (Stage.CHUNK_STARTED, Stage.CHUNK_COMPLETED) and event.total:
+            done = int(event.fraction * WIDTH)
+            bar = "#" * done + "-" * (WIDTH - done)
+            chunk = (event.index or 0) + (event.stage is Stage.CHUNK_COMPLETED)
+            elapsed = time.monotonic() - self.started
+            self._draw(f"{self.file} chunks {chunk}/{event.total} [{bar}] {elapsed:.0f}s")
+        elif event.stage is Stage.ALIGNED:
+            self._draw(f"{self.file} aligning words done")
+
+    def _draw(self, line: str) -> None:
+        self.out.write("\r\x1b[2K" + line)
+        self.out.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.out.write("\r\x1b[2K")
+            self.out.flush()
+            self.shown = False
