@@ -1,8 +1,9 @@
 """Random `-hf` checkpoints and transformers 5.23.0's outputs on them, for the parity tests.
 
 One session fixture runs `tests/support/hf_reference.py` once: it builds and saves every
-checkpoint and computes every case's mel, encoder output, logits and greedy tokens, so the
-~20 s of torch import and model building are paid once. Skipped when .venv-hf is missing
+checkpoint and computes every case's mel, encoder output, logits and greedy tokens, and every
+forced aligner's (`Qwen3ASRForTokenClassification`) words and timestamps, so the ~20 s of torch
+import and model building are paid once. Skipped when .venv-hf is missing
 (`bash scripts/install-reference-hf.sh` creates it).
 """
 
@@ -52,6 +53,19 @@ OPTIONS = (
 # Clips under one 100-frame chunk, where the two references disagree (docs/adr/0010).
 SHORT_CLIP_SECONDS = (0.3, 0.7)
 
+ENGLISH = "The quick brown fox, jumps over the lazy dog! It's 2024 and MLX runs fast."
+CHINESE = "今天天气很好，我们去公园散步吧。"
+MIXED = "我们用 MLX 跑 Qwen3-ASR 模型，速度 fast 又 stable！"
+# (seconds, text, language) per forced aligner: short clips (padded to 0.5 s, one chunk) too.
+ALIGNER_CASES = (
+    (2.0, ENGLISH, "English"),
+    (0.4, "hello world", "English"),
+    (3.3, CHINESE, "Chinese"),
+    (0.8, MIXED, "Chinese"),
+    (4.5, MIXED, "English"),
+    (2.6, ENGLISH + " " + CHINESE, "English"),
+)
+
 
 class HfCase(NamedTuple):
     checkpoint: int
@@ -60,10 +74,20 @@ class HfCase(NamedTuple):
     reference: dict[str, np.ndarray]  # what hf_reference.py saved for this clip
 
 
+class AlignerCase(NamedTuple):
+    spec: dict[str, Any]  # aligner_spec(): how the checkpoint was built
+    folder: Path
+    samples: np.ndarray
+    text: str
+    language: str
+    reference: dict[str, np.ndarray]  # transformers' alignment (hf_reference.py)
+
+
 class HfReference(NamedTuple):
     folders: list[Path]  # save_pretrained() output plus the tokenizer files
     cases: list[HfCase]  # one per checkpoint, in checkpoint order
     short_cases: list[HfCase]  # SHORT_CLIP_SECONDS on checkpoint 0
+    aligner_cases: list[AlignerCase]  # one random forced aligner each
 
 
 def clip(seconds: float, seed: int) -> np.ndarray:
@@ -83,6 +107,25 @@ def checkpoint_spec(seed: int, folder: Path) -> dict[str, Any]:
         # Tied (no lm_head stored, the real -hf default) and untied checkpoints alternate.
         "tie_word_embeddings": seed % 2 == 0,
         "weight_scale": 6.0,  # std-0.02 weights make every random model repeat one token
+        "vector_noise": 0.3,
+    }
+
+
+def aligner_spec(seed: int, folder: Path) -> dict[str, Any]:
+    return {
+        "folder": str(folder),
+        "seed": 1000 + seed,
+        "audio": SHORT_WINDOWS if seed % 4 == 3 else HF_AUDIO,
+        "text": HF_TEXT,
+        # The released aligner's 5000 classes, and a smaller head; with and without the
+        # optional bias (`token_classification_bias`); one non-default class width.
+        "num_labels": 300 if seed == 2 else 5000,
+        "bias": seed % 2 == 1,
+        "timestamp_segment_time": 40.0 if seed == 4 else 80.0,
+        # Scaled decoder and head make the argmax classes vary; a scaled audio tower turns
+        # chaotic (one-hot attention) and tests nothing more.
+        "weight_scale": 6.0,
+        "audio_scale": 1.0,
         "vector_noise": 0.3,
     }
 
@@ -122,10 +165,27 @@ def hf_reference(tmp_path_factory: pytest.TempPathFactory) -> HfReference:
                 "output": str(work / f"case{index}.npz"),
             }
         )
+    aligner_tokenizer = write_qwen_tokenizer_files(work / "aligner-tokenizer", aligner=True)
+    aligners = [aligner_spec(seed, work / f"aligner{seed}") for seed in range(len(ALIGNER_CASES))]
+    aligner_cases = []
+    for seed, (seconds, text, language) in enumerate(ALIGNER_CASES):
+        np.save(work / f"aligner_case{seed}.npy", clip(seconds, 200 + seed))
+        aligner_cases.append(
+            {
+                "aligner": seed,
+                "audio": str(work / f"aligner_case{seed}.npy"),
+                "text": text,
+                "language": language,
+                "output": str(work / f"aligner_case{seed}.npz"),
+            }
+        )
     request = {
         "tokenizer": str(tokenizer),
         "checkpoints": [checkpoint_spec(seed, folder) for seed, folder in enumerate(folders)],
         "cases": cases,
+        "aligner_tokenizer": str(aligner_tokenizer),
+        "aligners": aligners,
+        "aligner_cases": aligner_cases,
     }
     (work / "request.json").write_text(json.dumps(request))
     result = subprocess.run(
@@ -139,11 +199,24 @@ def hf_reference(tmp_path_factory: pytest.TempPathFactory) -> HfReference:
         pytest.fail(f"hf_reference.py failed (exit {result.returncode}); its stderr is above")
     for folder in folders:
         write_qwen_tokenizer_files(folder)
+    for spec in aligners:
+        write_qwen_tokenizer_files(Path(spec["folder"]), aligner=True)
     loaded = [
         HfCase(checkpoint, samples, options, dict(np.load(case["output"])))
         for (checkpoint, samples, options), case in zip(planned, cases, strict=True)
     ]
-    return HfReference(folders, loaded[:N_CHECKPOINTS], loaded[N_CHECKPOINTS:])
+    aligned = [
+        AlignerCase(
+            spec,
+            Path(spec["folder"]),
+            np.load(case["audio"]),
+            case["text"],
+            case["language"],
+            dict(np.load(case["output"])),
+        )
+        for spec, case in zip(aligners, aligner_cases, strict=True)
+    ]
+    return HfReference(folders, loaded[:N_CHECKPOINTS], loaded[N_CHECKPOINTS:], aligned)
 
 
 def rel_err(ours: np.ndarray, reference: np.ndarray) -> float:

@@ -9,14 +9,16 @@ from pathlib import Path
 import attrs
 import numpy as np
 import pytest
-from tests.parity_hf.hf_cases import NEW_TOKENS, HfReference, rel_err
+from tests.parity_hf.hf_cases import NEW_TOKENS, AlignerCase, HfReference, rel_err
 
+from qasr.adapters.mlx.aligner import MlxAligner
 from qasr.adapters.mlx.backend import mx
 from qasr.adapters.mlx.checkpoint import Layout, read_checkpoint_config
 from qasr.adapters.mlx.layout_convert import convert_layout
 from qasr.adapters.mlx.model_files import safetensors_files
 from qasr.adapters.mlx.prompt import build_prompt
 from qasr.adapters.mlx.recognizer import MlxRecognizer
+from qasr.errors import CheckpointError
 
 pytestmark = pytest.mark.parity
 CHECKPOINTS = (0, 1)  # one tied (no lm_head stored), one untied
@@ -100,3 +102,97 @@ def test_qwen_asr_reads_the_converted_original_folder(
             logits = model.thinker(**inputs.to(torch.float32)).logits[0].numpy()
         rows = logits[case.reference["logit_positions"]]
         assert rel_err(rows, case.reference["logit_rows"]) < 1e-4, f"checkpoint {index}"
+
+
+@pytest.fixture(scope="module")
+def converted_aligners(
+    hf_reference: HfReference, tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[AlignerCase, Path, Path]]:
+    """(case, original folder, folder converted back to -hf) for each aligner without bias."""
+    work = tmp_path_factory.mktemp("converted_aligners")
+    folders = []
+    for index, case in enumerate(hf_reference.aligner_cases):
+        if not case.spec["bias"]:
+            original = convert_layout(case.folder, work / f"original{index}", Layout.ORIGINAL)
+            back = convert_layout(original, work / f"hf{index}", Layout.HF)
+            folders.append((case, original, back))
+    return folders
+
+
+def aligned(aligner: MlxAligner, case: AlignerCase) -> list[tuple[str, float, float]]:
+    words = aligner.align_words(case.samples, case.text, case.language)
+    return [(word.text, word.start, word.end) for word in words]
+
+
+def expected_words(case: AlignerCase) -> list[tuple[str, float, float]]:
+    reference = case.reference
+    return list(
+        zip(
+            reference["words"].tolist(),
+            reference["start_times"].tolist(),
+            reference["end_times"].tolist(),
+            strict=True,
+        )
+    )
+
+
+def test_aligners_convert_both_ways(converted_aligners: list) -> None:
+    assert len(converted_aligners) >= 3
+    for case, original, back in converted_aligners:
+        hf_config = read_checkpoint_config(case.folder)
+        for folder, layout in ((original, Layout.ORIGINAL), (back, Layout.HF)):
+            config = read_checkpoint_config(folder)
+            assert config.layout is layout and config.is_aligner
+            assert config.classify_num == hf_config.classify_num
+            assert config.timestamp_token_id == hf_config.timestamp_token_id
+            assert config.timestamp_segment_time == case.spec["timestamp_segment_time"]
+        before, after = tensors(case.folder), tensors(back)
+        assert sorted(before) == sorted(after) and "score.weight" in after
+        assert all(np.array_equal(before[name], after[name]) for name in before)
+        assert "thinker.lm_head.weight" in tensors(original)
+        # The original layout follows qwen-asr on short clips (docs/adr/0010), so only clips
+        # of a second or more give transformers' times there too.
+        folders = (case.folder, original, back) if case.samples.size >= 16_000 else (back,)
+        for folder in folders:
+            assert aligned(MlxAligner.from_pretrained(folder), case) == expected_words(case)
+
+
+def test_aligner_head_bias_has_no_original_layout(
+    hf_reference: HfReference, tmp_path: Path
+) -> None:
+    case = next(case for case in hf_reference.aligner_cases if case.spec["bias"])
+    with pytest.raises(CheckpointError, match="token_classification_bias"):
+        convert_layout(case.folder, tmp_path / "original", Layout.ORIGINAL)
+    assert not (tmp_path / "original" / "config.json").exists()
+
+
+def test_qwen_asr_aligns_the_converted_original_aligner(converted_aligners: list) -> None:
+    """qwen-asr's own Qwen3ForcedAligner on the converted folder gives transformers' times."""
+    pytest.importorskip("torch")
+    pytest.importorskip("qwen_asr")
+    from qwen_asr.core.transformers_backend import Qwen3ASRForConditionalGeneration
+    from qwen_asr.core.transformers_backend.processing_qwen3_asr import Qwen3ASRProcessor
+    from qwen_asr.inference.qwen3_forced_aligner import (
+        Qwen3ForceAlignProcessor,
+        Qwen3ForcedAligner,
+    )
+    from transformers import Qwen2TokenizerFast, WhisperFeatureExtractor
+
+    # One 1 s+ clip within one 8 s attention window, where the two references agree.
+    case, original, _ = next(
+        item
+        for item in converted_aligners
+        if item[0].samples.size >= 16_000 and item[0].spec["timestamp_segment_time"] != 80.0
+    )
+    model = Qwen3ASRForConditionalGeneration.from_pretrained(str(original)).float().eval()
+    tokenizer = Qwen2TokenizerFast.from_pretrained(str(original))
+    tokenizer.audio_token = "<|audio_pad|>"
+    tokenizer.audio_bos_token = "<|audio_start|>"
+    tokenizer.audio_eos_token = "<|audio_end|>"
+    processor = Qwen3ASRProcessor(
+        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer
+    )
+    official = Qwen3ForcedAligner(model, processor, Qwen3ForceAlignProcessor())
+    [result] = official.align(audio=(case.samples, 16_000), text=case.text, language=case.language)
+    words = [(item.text, item.start_time, item.end_time) for item in result]
+    assert words == expected_words(case)

@@ -30,7 +30,8 @@ from qasr.errors import CheckpointError, InvalidInputError
 
 DEFAULT_ALIGNER = "Qwen/Qwen3-ForcedAligner-0.6B"
 TIMESTAMP = "<timestamp>"
-# The official pipeline zero-pads chunks shorter than 0.5 s before aligning them.
+# The official pipeline zero-pads chunks shorter than 0.5 s before aligning them; transformers
+# pads every clip under 0.5 s (`CheckpointConfig.pads_short_clips`).
 MIN_CLIP_SECONDS = 0.5
 
 
@@ -51,13 +52,14 @@ class TimestampClasses:
     milliseconds: tuple[float, ...]  # classes times the segment time, in float32 like torch
 
 
-def _padded_to_minimum(samples: np.ndarray) -> np.ndarray:
+def _padded_to_minimum(samples: np.ndarray, pad_short_clips: bool) -> np.ndarray:
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim != 1:
         raise InvalidInputError(f"the aligner takes mono samples, got shape {samples.shape}")
-    if samples.size >= MIN_SAMPLES:
+    shortest = int(MIN_CLIP_SECONDS * SAMPLE_RATE)
+    if samples.size >= (shortest if pad_short_clips else MIN_SAMPLES):
         return samples
-    return np.pad(samples, (0, int(MIN_CLIP_SECONDS * SAMPLE_RATE) - samples.size))
+    return np.pad(samples, (0, shortest - samples.size))
 
 
 class MlxAligner:
@@ -131,7 +133,8 @@ class MlxAligner:
     ) -> TimestampClasses:
         words = tuple(split_words(text, language))
         model = self.thinker.model
-        mel = log_mel_spectrogram(_padded_to_minimum(samples)).astype(self.thinker.dtype)
+        clip = _padded_to_minimum(samples, self.thinker.config.pads_short_clips)
+        mel = log_mel_spectrogram(clip).astype(self.thinker.dtype)
         audio = model.audio_tower(mel)
         prompt = self.prompt_ids(words, n_audio_tokens=audio.shape[0])
         prompt_ids = mx.array(prompt, dtype=mx.int32)

@@ -46,14 +46,18 @@ class Qwen3ASRThinker(nn.Module):
         *,
         lm_head: bool,
         classify_num: int | None = None,
+        head_bias: bool = False,
+        whole_chunks: bool = False,
     ) -> None:
         super().__init__()
-        self.audio_tower = AudioEncoder(audio)
+        self.audio_tower = AudioEncoder(audio, whole_chunks=whole_chunks)
         self.model = TextModel(text)
         if lm_head:  # checkpoints that store an untied output projection
-            # The forced aligner's head scores `classify_num` timestamp classes, not tokens.
+            # The forced aligner's head scores `classify_num` timestamp classes, not tokens;
+            # transformers' Qwen3ASRForTokenClassification may give it a bias
+            # (`token_classification_bias`).
             rows = text.vocab_size if classify_num is None else classify_num
-            self.lm_head = nn.Linear(text.hidden_size, rows, bias=False)
+            self.lm_head = nn.Linear(text.hidden_size, rows, bias=head_bias)
 
     @property
     def has_lm_head(self) -> bool:
@@ -113,7 +117,14 @@ def load_thinker(folder: Path, dtype: mx.Dtype) -> LoadedThinker:
         raise CheckpointError(f"{folder}: a forced aligner needs its lm_head (timestamp) weights")
     if not separate_head and not config.tie_word_embeddings:
         raise CheckpointError(f"{folder}: no lm_head weights and tie_word_embeddings is false")
-    model = Qwen3ASRThinker(audio, text, lm_head=separate_head, classify_num=config.classify_num)
+    model = Qwen3ASRThinker(
+        audio,
+        text,
+        lm_head=separate_head,
+        classify_num=config.classify_num,
+        head_bias="lm_head.bias" in weights,
+        whole_chunks=config.pads_short_clips,
+    )
     sanitized = Qwen3ASRThinker.sanitize(weights)
     if "quantization" in config.raw:  # written by `qasr convert`: rebuild its quantized layers
         quantize_like_checkpoint(model, config.raw["quantization"], sanitized, folder)

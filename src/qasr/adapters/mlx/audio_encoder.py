@@ -200,12 +200,23 @@ class AudioEncoder(nn.Module):
     official flash-attention-2 and vLLM paths). The official transformers "eager"/"sdpa" paths
     never pass their window mask, so there every token attends to the whole clip; pass False to
     reproduce that. Both agree for clips of at most one window (n_window_infer frames).
+
+    `whole_chunks=True` zero-pads a clip of one short chunk to a full chunk before the
+    convolutions, as transformers' encoder does (its feature extractor pads the mel to whole
+    chunks); qwen-asr's runs such a clip unpadded. Longer clips are the same either way.
     """
 
-    def __init__(self, config: AudioEncoderConfig, *, windowed_attention: bool = True) -> None:
+    def __init__(
+        self,
+        config: AudioEncoderConfig,
+        *,
+        windowed_attention: bool = True,
+        whole_chunks: bool = False,
+    ) -> None:
         super().__init__()
         self.config = config
         self.windowed_attention = windowed_attention
+        self.whole_chunks = whole_chunks
         hidden = config.downsample_hidden_size
         self.conv2d1 = nn.Conv2d(1, hidden, kernel_size=3, stride=2, padding=1)
         self.conv2d2 = nn.Conv2d(hidden, hidden, kernel_size=3, stride=2, padding=1)
@@ -268,12 +279,14 @@ class AudioEncoder(nn.Module):
         dtype = self.conv2d1.weight.dtype  # conv kernels stay float when the model is quantized
         # The official encoder pads the tail chunk to the longest chunk of the same clip, and
         # that padding leaks into the tail's last token through the convolutions (GELU(bias) is
-        # not 0). Clips of one short chunk are unpadded. Group chunks by padded length.
+        # not 0). Clips of one short chunk are unpadded unless `whole_chunks`. Group chunks by
+        # padded length.
         by_length: dict[int, list[int]] = {}
         chunked = []
         for index, mel in enumerate(mels):
             frames = mel.shape[1]
-            length, count = min(frames, chunk), math.ceil(frames / chunk)
+            length = chunk if self.whole_chunks else min(frames, chunk)
+            count = math.ceil(frames / chunk)
             padded = mx.pad(mel.astype(dtype), [(0, 0), (0, count * length - frames)])
             chunked.append(padded.reshape(mel.shape[0], count, length).transpose(1, 0, 2))
             by_length.setdefault(length, []).append(index)

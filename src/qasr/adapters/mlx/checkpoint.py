@@ -69,6 +69,17 @@ class CheckpointConfig:
     def is_aligner(self) -> bool:
         return self.classify_num is not None
 
+    @property
+    def pads_short_clips(self) -> bool:
+        """Whether clips under 1 s are padded as the layout's own reference pads them.
+
+        transformers' Qwen3ASRFeatureExtractor (the -hf reference) zero-pads every clip under
+        0.5 s to 0.5 s and the mel to whole 100-frame chunks; qwen-asr (the original layout's)
+        pads neither for a whole clip. The outputs differ (docs/adr/0010), so each layout
+        follows its own reference.
+        """
+        return self.layout is Layout.HF
+
 
 def detect_layout(config: dict[str, Any], folder: Path) -> Layout:
     if "thinker_config" in config:

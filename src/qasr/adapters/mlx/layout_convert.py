@@ -10,6 +10,11 @@ The configs differ in shape, not in meaning: the original nests `audio_config`/`
 `-hf` one is flat and its text config is a plain `qwen3` one (`rope_parameters.rope_theta`).
 ASR prompts give every token the same position on all three MRoPE axes, so MRoPE is plain RoPE
 there and the section split carries no information.
+
+Forced aligners convert too. The original one is the generation model with a `classify_num`-row
+`lm_head`, `model_type` `qwen3_forced_aligner` and the timestamp settings at the config's root;
+the -hf one is `Qwen3ASRForTokenClassification`: head `score` (optionally with a bias, which the
+original cannot hold), classes as `id2label`, and the class width in processor_config.json.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from qasr.adapters.mlx.checkpoint import (
     WEIGHT_PREFIXES,
+    CheckpointConfig,
     Layout,
     module_name,
     read_checkpoint_config,
@@ -69,6 +75,10 @@ REAL_MROPE_SECTION = (24, 20, 20)  # the real checkpoints' split of head_dim 128
 # Files a checkpoint folder carries besides config.json and the weights.
 COPIED_SUFFIXES = (".json", ".txt", ".jinja", ".model", ".tiktoken")
 WEIGHT_INDEX = "model.safetensors.index.json"
+PROCESSOR_CONFIG = "processor_config.json"
+ALIGNER_ARCHITECTURE = "Qwen3ASRForTokenClassification"
+ALIGNER_MODEL_TYPE = "qwen3_forced_aligner"
+DEFAULT_SEGMENT_TIME = 80.0  # Qwen3ASRProcessor's timestamp_segment_time default
 
 
 def checkpoint_name(module_path: str, layout: Layout) -> str:
@@ -169,17 +179,52 @@ def original_config(hf: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def is_aligner(config: dict[str, Any]) -> bool:
-    """A forced-aligner (token classification) config of either layout."""
-    thinker = config.get("thinker_config") or {}
-    architecture = (config.get("architectures") or [""])[0]
-    return "classify_num" in thinker or architecture.endswith("ForTokenClassification")
-
-
 def convert_config(config: dict[str, Any], source: Layout, target: Layout) -> dict[str, Any]:
     if source is target:
         return dict(config)
     return hf_config(config) if target is Layout.HF else original_config(config)
+
+
+def aligner_config(converted: dict[str, Any], aligner: CheckpointConfig) -> dict[str, Any]:
+    """`convert_config`'s output, made the forced aligner `aligner` describes in its layout."""
+    labels = int(aligner.classify_num or 0)
+    fields = {"timestamp_token_id": aligner.timestamp_token_id}
+    if "thinker_config" in converted:
+        thinker = converted["thinker_config"]
+        thinker["model_type"] = ALIGNER_MODEL_TYPE
+        thinker["classify_num"] = labels
+        # The head has classify_num rows, not the vocabulary's: tying would overwrite it.
+        thinker["text_config"]["tie_word_embeddings"] = False
+        return {
+            **converted,
+            **fields,
+            "timestamp_segment_time": aligner.timestamp_segment_time,
+            "tie_word_embeddings": False,
+        }
+    return {
+        **converted,
+        **fields,
+        "architectures": [ALIGNER_ARCHITECTURE],
+        "id2label": {str(label): f"LABEL_{label}" for label in range(labels)},
+        "label2id": {f"LABEL_{label}": label for label in range(labels)},
+        "token_classification_bias": False,
+    }
+
+
+def _aligner_head(name: str) -> str:
+    # Qwen3ASRForTokenClassification names the head `score`; the table maps it back to lm_head.
+    return "score." + name.removeprefix("lm_head.") if name.startswith("lm_head.") else name
+
+
+def _write_segment_time(dst: Path, segment_time: float | None) -> None:
+    """The -hf processor keeps the class width; write it where the default would be wrong."""
+    path = dst / PROCESSOR_CONFIG
+    processor = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    written = processor.get("timestamp_segment_time", DEFAULT_SEGMENT_TIME)
+    if segment_time is None or written == segment_time:
+        return
+    processor["timestamp_segment_time"] = segment_time
+    path.write_text(json.dumps(processor, indent=2) + "\n", encoding="utf-8")
 
 
 def _converted_tensors(folder: Path, source: Layout, target: Layout) -> dict[str, Any]:
@@ -218,14 +263,15 @@ def convert_layout(source: str | Path, destination: str | Path, layout: Layout |
     if (dst / "config.json").exists() or any(dst.glob("*.safetensors")):
         raise CheckpointError(f"{dst} already holds a checkpoint; pick an empty folder")
     config = read_checkpoint_config(src)
-    if is_aligner(config.raw):
-        # Its head and timestamp settings live in different places per layout, and no reference
-        # aligner of both layouts was at hand to prove a mapping against.
-        raise CheckpointError(
-            f"{src} is a forced-aligner checkpoint; converting aligners is not supported yet, "
-            "load it in the layout it was published in"
-        )
     tensors = _converted_tensors(src, config.layout, target)
+    aligner = config.is_aligner and config.layout is not target
+    if aligner and target is Layout.HF:
+        tensors = {_aligner_head(name): tensor for name, tensor in tensors.items()}
+    if aligner and "thinker.lm_head.bias" in tensors:
+        raise CheckpointError(
+            f"{src} is a forced aligner whose head has a bias (token_classification_bias); "
+            "the original layout has no place for it, so load it in the -hf layout"
+        )
     dst.mkdir(parents=True, exist_ok=True)
     kept = [
         path
@@ -237,6 +283,10 @@ def convert_layout(source: str | Path, destination: str | Path, layout: Layout |
     for path in kept:
         shutil.copy2(path, dst / path.name)
     converted = convert_config(config.raw, config.layout, target)
+    if aligner:
+        converted = aligner_config(converted, config)
+        if target is Layout.HF:
+            _write_segment_time(dst, config.timestamp_segment_time)
     (dst / "config.json").write_text(json.dumps(converted, indent=2) + "\n", encoding="utf-8")
     mx.save_safetensors(str(dst / "model.safetensors"), tensors, metadata={"format": "pt"})
     return dst

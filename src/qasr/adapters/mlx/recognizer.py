@@ -36,10 +36,12 @@ from qasr.domain import (
 )
 from qasr.errors import CheckpointError, InvalidInputError
 
-# The official pipeline zero-pads split-off chunks shorter than 0.5 s (MIN_ASR_INPUT_SECONDS) but
-# passes a short whole clip as it is; the mel frontend needs MIN_SAMPLES, so only clips too short
-# to have a spectrum are padded, to that same 0.5 s.
+# qwen-asr zero-pads split-off chunks shorter than 0.5 s (MIN_ASR_INPUT_SECONDS) but passes a
+# short whole clip as it is; the mel frontend needs MIN_SAMPLES, so for the original layout only
+# clips too short to have a spectrum are padded, to that same 0.5 s. transformers (the -hf
+# layout's reference) pads every clip under 0.5 s (`CheckpointConfig.pads_short_clips`).
 MIN_CLIP_SECONDS = 0.5
+MIN_CLIP_SAMPLES = int(MIN_CLIP_SECONDS * SAMPLE_RATE)
 DEFAULT_BATCH_SIZE = 8
 _DEFAULT_OPTIONS = RecognitionOptions()
 
@@ -63,11 +65,11 @@ class _Prefill:
     key_mask: mx.array | None  # [B, L] 1 for real tokens; None when nothing is padded
 
 
-def _padded_to_minimum(samples: np.ndarray) -> np.ndarray:
+def _padded_to_minimum(samples: np.ndarray, pad_short_clips: bool) -> np.ndarray:
     samples = np.asarray(samples, dtype=np.float32)
-    if samples.size >= MIN_SAMPLES:
+    if samples.size >= (MIN_CLIP_SAMPLES if pad_short_clips else MIN_SAMPLES):
         return samples
-    return np.pad(samples, (0, int(MIN_CLIP_SECONDS * SAMPLE_RATE) - samples.size))
+    return np.pad(samples, (0, MIN_CLIP_SAMPLES - samples.size))
 
 
 class MlxRecognizer:
@@ -149,7 +151,8 @@ class MlxRecognizer:
         """Greedy-decode clips together; each result equals that clip's own `decode`."""
         if not samples:
             return []
-        clips = [_padded_to_minimum(clip) for clip in samples]
+        pad_short = self.thinker.config.pads_short_clips
+        clips = [_padded_to_minimum(clip, pad_short) for clip in samples]
         budgets = [
             option.max_new_tokens or default_max_new_tokens(clip.size / SAMPLE_RATE)
             for clip, option in zip(clips, options, strict=True)
@@ -193,7 +196,8 @@ class MlxRecognizer:
     ) -> mx.array:
         """Logits [L, V] at every prompt position: the prefill that parity tests compare."""
         with self._lock:
-            prefill = self._prefill([_padded_to_minimum(samples)], [options])
+            clip = _padded_to_minimum(samples, self.thinker.config.pads_short_clips)
+            prefill = self._prefill([clip], [options])
             return self.thinker.model.logits(prefill.hidden[0])
 
     def _prefill(

@@ -1,0 +1,15 @@
+"""Fine-tuning Qwen3-ASR in MLX: `qasr train` (full or LoRA), checkpoints, export.
+
+An adapter-level package: it drives the MLX model classes of `qasr.adapters.mlx` and is imported
+only by `qasr train`, so `import qasr` stays light. Modules:
+
+- `manifest`: JSON-lines training data, validated row by row.
+- `metrics`: word and character error rates.
+- `batches`: examples -> padded token batches with the loss mask; the data order.
+- `loss`: the masked cross-entropy over the transcript tokens.
+- `lora`: low-rank adapters on the projections, merged into the base on export.
+- `optimizer`: AdamW with warm-up and cosine decay.
+- `state`: resumable training checkpoints.
+- `export`: a trained model as an original-layout Qwen3-ASR checkpoint.
+- `trainer`: the loop, validation and progress.
+"""

@@ -1,0 +1,396 @@
+"""The training loop of `qasr train`: full or LoRA fine-tuning of a Qwen3-ASR thinker in MLX.
+
+Each step takes the next `batch_size` examples of a seeded shuffle, computes the mean
+cross-entropy of their answer tokens (batches.py, loss.py), clips the gradients' global norm and
+applies AdamW with warm-up and cosine decay. Every `eval_every` steps the validation manifest is
+scored (loss, and WER/CER of greedy transcripts of its first clips); every `save_every` steps a
+resumable checkpoint is written; at the end the model is exported into `output` as an
+original-layout checkpoint that qasr and `qwen-asr` load.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import attrs
+import mlx.optimizers as optim
+import numpy as np
+import numpy.typing as npt
+
+from qasr.adapters.audio import load_audio
+from qasr.adapters.mlx.asr_model import LoadedThinker, load_thinker, parse_dtype
+from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.model_files import resolve_model_folder
+from qasr.adapters.mlx.prompt import parse_asr_output
+from qasr.adapters.mlx.recognizer import MlxRecognizer
+from qasr.adapters.mlx.tokenizer import Tokenizer
+from qasr.domain import RecognitionOptions
+from qasr.errors import CheckpointError, InvalidInputError
+from qasr.training.batches import Batch, make_batch, step_indices
+from qasr.training.export import export_checkpoint
+from qasr.training.lora import LoraSettings, apply_lora
+from qasr.training.loss import answer_losses, batch_loss
+from qasr.training.manifest import Example, read_manifest
+from qasr.training.metrics import character_errors, word_errors
+from qasr.training.optimizer import make_optimizer, warmup_cosine
+from qasr.training.state import (
+    TrainerState,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+ProgressSink = Callable[[str], None]
+SampleLoader = Callable[[Example], npt.NDArray[np.float32]]
+# Settings a resumed run must share with the run that wrote the checkpoint.
+_RESUME_SETTINGS = (
+    "model",
+    "steps",
+    "batch_size",
+    "learning_rate",
+    "warmup_steps",
+    "final_lr_ratio",
+    "weight_decay",
+    "max_grad_norm",
+    "lora_rank",
+    "lora_alpha",
+    "lora_encoder",
+    "dtype",
+    "seed",
+)
+
+
+def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise InvalidInputError(
+            f"{attribute.name.replace('_', '-')} must be at least 1, got {value}"
+        )
+
+
+def _not_negative(instance: object, attribute: attrs.Attribute[int], value: float) -> None:
+    if value < 0:
+        raise InvalidInputError(f"{attribute.name.replace('_', '-')} must be >= 0, got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class TrainingConfig:
+    data: Path = attrs.field(converter=Path)
+    model: str
+    output: Path = attrs.field(converter=Path)
+    valid: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    steps: int = attrs.field(default=1000, validator=_positive)
+    batch_size: int = attrs.field(default=8, validator=_positive)
+    learning_rate: float | None = None  # None: 1e-5 for full fine-tuning, 1e-4 for LoRA
+    warmup_steps: int | None = None  # None: 5% of the steps
+    final_lr_ratio: float = attrs.field(default=0.1, validator=_not_negative)
+    weight_decay: float = attrs.field(default=0.01, validator=_not_negative)
+    max_grad_norm: float = attrs.field(default=1.0, validator=_not_negative)  # 0: no clipping
+    lora_rank: int = attrs.field(default=0, validator=_not_negative)  # 0: full fine-tuning
+    lora_alpha: float = 16.0
+    lora_encoder: bool = False
+    dtype: str = "float32"
+    seed: int = 0
+    eval_every: int = attrs.field(default=100, validator=_not_negative)  # 0: only at the end
+    save_every: int = attrs.field(default=100, validator=_not_negative)  # 0: only at the end
+    eval_clips: int = attrs.field(default=16, validator=_not_negative)  # decoded for WER/CER
+    max_new_tokens: int | None = None
+    resume: bool = False
+
+    @property
+    def peak_learning_rate(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return 1e-4 if self.lora_rank else 1e-5
+
+    @property
+    def warmup(self) -> int:
+        if self.warmup_steps is not None:
+            return min(self.warmup_steps, self.steps)
+        return max(1, self.steps // 20)
+
+    def settings(self) -> dict[str, object]:
+        values = attrs.asdict(self)
+        return {key: values[key] for key in _RESUME_SETTINGS}
+
+
+@attrs.frozen
+class StepReport:
+    step: int  # steps done after this one
+    loss: float
+    tokens: int  # answer tokens learnt from
+    grad_norm: float
+    learning_rate: float
+
+
+@attrs.frozen
+class Evaluation:
+    step: int
+    loss: float
+    wer: float | None
+    cer: float | None
+
+
+def _load_samples(example: Example) -> npt.NDArray[np.float32]:
+    return load_audio(example.audio)
+
+
+class Trainer:
+    def __init__(
+        self,
+        config: TrainingConfig,
+        thinker: LoadedThinker,
+        tokenizer: Tokenizer,
+        train: Sequence[Example],
+        valid: Sequence[Example] = (),
+        *,
+        load_samples: SampleLoader = _load_samples,
+        on_progress: ProgressSink | None = None,
+    ) -> None:
+        if thinker.config.is_aligner:
+            raise CheckpointError(
+                f"{thinker.folder} is a forced aligner; qasr train fine-tunes Qwen3-ASR models"
+            )
+        if "quantization" in thinker.config.raw:
+            raise CheckpointError(
+                f"{thinker.folder} is quantized; train from the float checkpoint it was made from"
+            )
+        if not train:
+            raise InvalidInputError("no training examples")
+        self.config = config
+        self.thinker = thinker
+        self.model = thinker.model
+        self.tokenizer = tokenizer
+        self.train_examples = tuple(train)
+        self.valid_examples = tuple(valid)
+        self.load_samples = load_samples
+        self.on_progress = on_progress or (lambda line: None)
+        self.step = 0
+        mx.random.seed(config.seed)
+        if config.lora_rank:
+            settings = LoraSettings(config.lora_rank, config.lora_alpha, config.lora_encoder)
+            apply_lora(self.model, settings, config.seed)
+        else:
+            self.model.unfreeze()
+        self.model.train()
+        self.schedule = warmup_cosine(
+            config.peak_learning_rate, config.warmup, config.steps, config.final_lr_ratio
+        )
+        self.optimizer = make_optimizer(self.schedule, config.weight_decay)
+        self._loss_and_grad = nn.value_and_grad(self.model, batch_loss)
+
+    @classmethod
+    def from_config(
+        cls, config: TrainingConfig, *, on_progress: ProgressSink | None = None
+    ) -> Trainer:
+        folder = resolve_model_folder(config.model)
+        if config.output.exists() and not config.output.is_dir():
+            raise InvalidInputError(f"--output {str(config.output)!r} is a file; pass a folder")
+        if config.output.resolve() == folder.resolve():
+            raise InvalidInputError("--output is the base model's folder; choose another folder")
+        dtype = parse_dtype(config.dtype) or mx.float32
+        if dtype == mx.float16:
+            # float16 gradients overflow without loss scaling, which this loop does not do.
+            raise InvalidInputError("train in float32 or bfloat16, not float16")
+        train = read_manifest(config.data)
+        valid = read_manifest(config.valid) if config.valid is not None else ()
+        trainer = cls(
+            config,
+            load_thinker(folder, dtype),
+            Tokenizer.from_folder(folder),
+            train,
+            valid,
+            on_progress=on_progress,
+        )
+        latest = latest_checkpoint(config.output)
+        if config.resume:
+            if latest is None:
+                raise InvalidInputError(
+                    f"nothing to resume: {config.output}/checkpoints holds no checkpoint; "
+                    "drop --resume to start a new run"
+                )
+            trainer.resume(latest)
+        elif latest is not None:
+            raise InvalidInputError(
+                f"{config.output} holds checkpoints of an earlier run; pass --resume to "
+                "continue it, or choose another --output"
+            )
+        return trainer
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def batch(self, examples: Sequence[Example]) -> Batch:
+        audio = self.model.audio_tower.config
+        return make_batch(
+            examples,
+            [self.load_samples(example) for example in examples],
+            self.tokenizer,
+            audio_token_id=self.thinker.config.audio_token_id,
+            n_window=audio.n_window,
+            n_mels=audio.num_mel_bins,
+        )
+
+    def next_batch(self) -> Batch:
+        indices = step_indices(
+            len(self.train_examples), self.config.batch_size, self.config.seed, self.step
+        )
+        return self.batch([self.train_examples[index] for index in indices])
+
+    def train_step(self) -> StepReport:
+        # Anything random in a step (none today; dropout or SpecAugment later) depends only on
+        # (seed, step), so a resumed run draws the same numbers.
+        mx.random.seed(self.config.seed * 1_000_003 + self.step)
+        batch = self.next_batch()
+        learning_rate = self.schedule(mx.array(self.step))
+        (loss, _), grads = self._loss_and_grad(self.model, batch)
+        if self.config.max_grad_norm > 0:
+            grads, grad_norm = optim.clip_grad_norm(grads, self.config.max_grad_norm)
+        else:
+            grad_norm = mx.array(float("nan"))
+        self.optimizer.update(self.model, grads)
+        mx.eval(self.model.trainable_parameters(), self.optimizer.state, loss, grad_norm)
+        self.step += 1
+        return StepReport(
+            step=self.step,
+            loss=loss.item(),
+            tokens=batch.n_targets,
+            grad_norm=float(grad_norm.item()),
+            learning_rate=learning_rate.item(),
+        )
+
+    # -- validation ------------------------------------------------------------------------
+
+    def validation_loss(self) -> float:
+        total, count = 0.0, 0
+        size = self.config.batch_size
+        for first in range(0, len(self.valid_examples), size):
+            losses = answer_losses(
+                self.model, self.batch(self.valid_examples[first : first + size])
+            )
+            total += losses.sum().item()
+            count += losses.shape[0]
+        return total / max(count, 1)
+
+    def transcribe(self, examples: Sequence[Example]) -> list[str]:
+        """Greedy transcripts, decoded as the recognizer decodes (no language forced)."""
+        thinker = attrs.evolve(self.thinker, model=self.model)
+        recognizer = MlxRecognizer(
+            thinker, self.tokenizer, source=self.config.model, batch_size=self.config.batch_size
+        )
+        options = [
+            RecognitionOptions(context=example.context, max_new_tokens=self.config.max_new_tokens)
+            for example in examples
+        ]
+        samples = [self.load_samples(example) for example in examples]
+        decoded = recognizer.decode_batch(samples, options)
+        return [parse_asr_output(result.raw_text)[1] for result in decoded]
+
+    def evaluate(self) -> Evaluation:
+        if not self.valid_examples:
+            raise InvalidInputError("no validation examples: pass --valid")
+        loss = self.validation_loss()
+        decoded = self.valid_examples[: self.config.eval_clips]
+        wer = cer = None
+        if decoded:
+            hypotheses = self.transcribe(decoded)
+            references = [example.text for example in decoded]
+            wer = word_errors(references, hypotheses).rate
+            cer = character_errors(references, hypotheses).rate
+        return Evaluation(step=self.step, loss=loss, wer=wer, cer=cer)
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def save(self) -> Path:
+        state = TrainerState(self.step, self.config.settings())
+        return save_checkpoint(self.config.output, self.model, self.optimizer, state)
+
+    def resume(self, folder: Path) -> None:
+        state = load_checkpoint(folder, self.model, self.optimizer)
+        changed = sorted(
+            key
+            for key, value in self.config.settings().items()
+            if key in state.settings and state.settings[key] != value
+        )
+        if changed:
+            raise InvalidInputError(
+                f"{folder} was written with other settings ({', '.join(changed)}); resume "
+                "with the same options, or start a new run in another --output"
+            )
+        self.step = state.step
+
+    def export(self, output: Path | None = None) -> Path:
+        return export_checkpoint(
+            self.model,
+            self.thinker.config,
+            self.thinker.folder,
+            output or self.config.output,
+            dtype=self.thinker.dtype,
+        )
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> Path:
+        """Train to `config.steps`, validating and saving on the way; export; return the folder."""
+        config = self.config
+        started, first = time.monotonic(), self.step
+        while self.step < config.steps:
+            report = self.train_step()
+            elapsed = time.monotonic() - started
+            self.on_progress(progress_line(report, config.steps, elapsed, report.step - first))
+            last = self.step == config.steps
+            if self.valid_examples and (last or _due(self.step, config.eval_every)):
+                self.on_progress(evaluation_line(self.evaluate()))
+            if last or _due(self.step, config.save_every):
+                self.save()
+        folder = self.export()
+        self.on_progress(f"exported the trained model to {folder}")
+        return folder
+
+
+def _due(step: int, every: int) -> bool:
+    return every > 0 and step % every == 0
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def progress_line(report: StepReport, total_steps: int, elapsed: float, steps_timed: int) -> str:
+    per_step = elapsed / max(steps_timed, 1)
+    eta = per_step * (total_steps - report.step)
+    width = len(str(total_steps))
+    return (
+        f"step {report.step:>{width}}/{total_steps}  loss {report.loss:.4f}  "
+        f"lr {report.learning_rate:.2e}  grad {report.grad_norm:.3g}  "
+        f"{per_step:.2f} s/step  {report.tokens / per_step if per_step else 0:.0f} tok/s  "
+        f"ETA {_duration(eta)}"
+    )
+
+
+def evaluation_line(evaluation: Evaluation) -> str:
+    rates = ""
+    if evaluation.wer is not None and evaluation.cer is not None:
+        rates = f"  WER {evaluation.wer:.2%}  CER {evaluation.cer:.2%}"
+    return f"step {evaluation.step}  validation loss {evaluation.loss:.4f}{rates}"
+
+
+def train(config: TrainingConfig, *, on_progress: ProgressSink | None = None) -> Path:
+    """`qasr train`: load, train, export; the folder of the exported model."""
+    return Trainer.from_config(config, on_progress=on_progress).run()
+
+
+__all__ = [
+    "Evaluation",
+    "StepReport",
+    "Trainer",
+    "TrainingConfig",
+    "evaluation_line",
+    "progress_line",
+    "train",
+]
