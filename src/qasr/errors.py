@@ -55,3 +55,7 @@ class SubtitleParseError(QasrError, ValueError):
 
 class FeatureUnavailableError(QasrError):
     """Timestamps or speakers were asked for, but no component that provides them is set up."""
+
+
+class ManifestError(InvalidInputError):
+    """A training or validation manifest that cannot be used; the message names file and line."""

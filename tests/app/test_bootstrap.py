@@ -31,12 +31,14 @@ def test_the_model_and_dtype_go_to_the_build_recognizer(monkeypatch) -> None:
     monkeypatch.setattr(
         bootstrap,
         "build_recognizer",
-        lambda model, *, dtype: asked.append((model, dtype)) or FakeRecognizer(),
+        lambda model, *, dtype, batch_size: (
+            asked.append((model, dtype, batch_size)) or FakeRecognizer()
+        ),
     )
-    build_service("org/tiny", dtype="float16", audio_source=FakeAudioSource())
-    assert asked == [("org/tiny", "float16")]
+    build_service("org/tiny", dtype="float16", audio_source=FakeAudioSource(), batch_size=4)
+    assert asked == [("org/tiny", "float16", 4)]
     build_service(audio_source=FakeAudioSource())
-    assert asked[-1] == (bootstrap.DEFAULT_MODEL, None)
+    assert asked[-1] == (bootstrap.DEFAULT_MODEL, None, None)
 
 
 def test_diarization_without_an_adapter_says_it_is_not_available() -> None:

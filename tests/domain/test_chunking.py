@@ -28,7 +28,11 @@ def long_audio(draw: st.DrawFn) -> tuple[np.ndarray, float]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(long_audio(), st.floats(0.0, 3.0, allow_subnormal=False), st.floats(0.0, 0.5, allow_subnormal=False))
+@given(
+    long_audio(),
+    st.floats(0.0, 3.0, allow_subnormal=False),
+    st.floats(0.0, 0.5, allow_subnormal=False),
+)
 def test_chunks_tile_the_input_within_the_limit(
     case: tuple[np.ndarray, float], search: float, window: float
 ) -> None:

@@ -16,7 +16,9 @@ from qasr.adapters.mlx.checkpoint import (
     read_checkpoint_config,
 )
 from qasr.adapters.mlx.layout_convert import (
+    aligner_config,
     checkpoint_name,
+    convert_config,
     convert_layout,
     hf_config,
     mrope_section,
@@ -117,3 +119,38 @@ def test_convert_refuses_unknown_layout_and_same_folder(tmp_path: Path) -> None:
         convert_layout(tmp_path, tmp_path / "out", "gguf")
     with pytest.raises(CheckpointError, match="another folder"):
         convert_layout(tmp_path, tmp_path, "hf")
+
+
+def test_only_the_hf_layout_pads_short_clips(tmp_path: Path) -> None:
+    hf = {"audio_config": AUDIO, "text_config": TEXT}
+    assert read_checkpoint_config(write_config(tmp_path / "hf", hf)).pads_short_clips
+    original = original_config({**hf, "text_config": {**TEXT, "rope_theta": 5e6}})
+    assert not read_checkpoint_config(write_config(tmp_path / "orig", original)).pads_short_clips
+
+
+@pytest.mark.parametrize("labels", [300, 5000])
+def test_aligner_config_round_trip(tmp_path: Path, labels: int) -> None:
+    """original aligner -> -hf Qwen3ASRForTokenClassification -> original keeps what qasr reads."""
+    text = {**TEXT, "rope_theta": 5e6, "rope_scaling": {"mrope_section": [4, 2, 2]}}
+    original = {
+        "thinker_config": {
+            "audio_config": AUDIO,
+            "text_config": text,
+            "model_type": "qwen3_forced_aligner",
+            "classify_num": labels,
+        },
+        "timestamp_token_id": 151705,
+        "timestamp_segment_time": 80,
+    }
+    first = read_checkpoint_config(write_config(tmp_path / "a", original))
+    hf = aligner_config(convert_config(original, Layout.ORIGINAL, Layout.HF), first)
+    assert hf["architectures"] == ["Qwen3ASRForTokenClassification"]
+    second = read_checkpoint_config(write_config(tmp_path / "b", hf))
+    again = aligner_config(convert_config(hf, Layout.HF, Layout.ORIGINAL), second)
+    assert again["tie_word_embeddings"] is False  # the head has classify_num rows
+    third = read_checkpoint_config(write_config(tmp_path / "c", again))
+    for config, layout in ((second, Layout.HF), (third, Layout.ORIGINAL)):
+        assert config.layout is layout and config.is_aligner
+        assert config.classify_num == labels
+        assert config.timestamp_token_id == 151705
+        assert config.timestamp_segment_time == 80.0

@@ -14,13 +14,9 @@ from typing import Any
 import attrs
 
 from qasr.domain import Language, find_language
-from qasr.errors import InvalidInputError, UnknownLanguageError
+from qasr.errors import ManifestError, UnknownLanguageError
 
 _ROW_SHAPE = '{"audio": "clip.wav", "text": "what is said", "language": "English"}'
-
-
-class ManifestError(InvalidInputError):
-    """A training or validation manifest that cannot be used; the message names file and line."""
 
 
 @attrs.frozen

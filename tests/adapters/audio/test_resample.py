@@ -28,7 +28,10 @@ def test_output_length_is_the_ceiling_of_the_scaled_length(length, from_rate, to
 
 
 @settings(max_examples=20, deadline=None)
-@given(level=st.floats(-1, 1, allow_subnormal=False), from_rate=st.sampled_from([*COMMON_RATES, 44101, 7999]))
+@given(
+    level=st.floats(-1, 1, allow_subnormal=False),
+    from_rate=st.sampled_from([*COMMON_RATES, 44101, 7999]),
+)
 def test_a_constant_stays_constant_away_from_the_edges(level, from_rate):
     output = resample(np.full(from_rate // 4, level), from_rate)
     edge = 200  # the filter's reach in output samples, with margin
