@@ -143,3 +143,11 @@ def mlx_backend_summary() -> str:
     else:
         blas = BLAS_PATH or "none preloaded (reference BLAS: slow float32 matmul on CPU)"
     return f"mlx {version('mlx')}, default device {mx.default_device()}, BLAS {blas}"
+
+
+def convert_layout(model: str, output: str | os.PathLike[str], layout: str) -> Path:
+    """The checkpoint `model` (hub id or folder) rewritten in `layout` ("original" or "hf")."""
+    from qasr.adapters.mlx.layout_convert import convert_layout as rewrite
+    from qasr.adapters.mlx.model_files import resolve_model_folder
+
+    return rewrite(resolve_model_folder(model), output, layout)

@@ -341,9 +341,10 @@ def _print_progress(event: ProgressEvent) -> None:
 def _build_convert_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="qasr convert",
-        usage="qasr convert --model SRC [--quantize {4,8}] [--dtype DTYPE] --output DIR",
+        usage="qasr convert --model SRC [--quantize {4,8}] [--dtype DTYPE] --output DIR\n"
+        "       qasr convert --model SRC --to-layout {original,hf} --output DIR",
         description="Write a quantized (and/or float16/bfloat16/float32) MLX copy of a "
-        "checkpoint; load it with --model DIR.",
+        "checkpoint, or the same weights in the other published layout; load it with --model DIR.",
     )
     parser.add_argument("--model", required=True, help="Hugging Face repo id or local folder")
     parser.add_argument("--output", required=True, help="folder to write (must be empty)")
@@ -358,6 +359,11 @@ def _build_convert_parser() -> argparse.ArgumentParser:
         help="audio encoder bit width; 16 leaves it float (default: as --quantize)",
     )
     parser.add_argument("--dtype", help="float16, bfloat16 or float32 (default: the source's)")
+    parser.add_argument(
+        "--to-layout",
+        choices=("original", "hf"),
+        help="rewrite in the qwen-asr (original) or transformers (hf) layout, weights unchanged",
+    )
     parser.add_argument("--force", action="store_true", help="replace a non-empty --output")
     parser.add_argument("--verbose", action="store_true", help="tracebacks")
     return parser
@@ -371,6 +377,17 @@ def convert_command(words: Sequence[str]) -> int:
         return _error(f"{error} (see qasr convert --help)")
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
+    if args.to_layout:
+        if args.quantize or args.dtype:
+            return _error(
+                "--to-layout copies the weights unchanged; use it without --quantize/--dtype"
+            )
+        try:
+            folder = bootstrap.convert_layout(args.model, args.output, args.to_layout)
+        except QasrError as error:
+            return _error(error, verbose=args.verbose)
+        print(f"qasr: wrote {folder} ({args.to_layout} layout)")
+        return 0
     try:
         conversion = bootstrap.convert_model(
             args.model,

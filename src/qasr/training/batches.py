@@ -20,12 +20,11 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from qasr.adapters.mlx.asr_model import model_input_samples
 from qasr.adapters.mlx.audio_encoder import audio_token_count
 from qasr.adapters.mlx.backend import mx
-from qasr.adapters.mlx.mel import MIN_SAMPLES, log_mel_spectrogram
+from qasr.adapters.mlx.mel import log_mel_spectrogram
 from qasr.adapters.mlx.prompt import ASR_TEXT_TAG, LANGUAGE_PREFIX, build_prompt_ids
-from qasr.adapters.mlx.recognizer import MIN_CLIP_SECONDS
-from qasr.domain import SAMPLE_RATE
 from qasr.errors import CheckpointError, InvalidInputError
 from qasr.training.manifest import Example
 
@@ -68,11 +67,9 @@ def encode_example(
 
 
 def clip_samples(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Pad a clip too short for a spectrum as the recognizer does, so training sees its inputs."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.size >= MIN_SAMPLES:
-        return samples
-    return np.pad(samples, (0, int(MIN_CLIP_SECONDS * SAMPLE_RATE) - samples.size))
+    """The recognizer's input for an original-layout checkpoint (what training exports), so
+    training sees exactly what inference will."""
+    return model_input_samples(samples, pad_short_clips=False)
 
 
 @attrs.frozen(eq=False)

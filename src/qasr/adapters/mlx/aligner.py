@@ -17,9 +17,14 @@ from typing import Any
 import attrs
 import numpy as np
 
-from qasr.adapters.mlx.asr_model import LoadedThinker, load_thinker, parse_dtype
+from qasr.adapters.mlx.asr_model import (
+    LoadedThinker,
+    load_thinker,
+    model_input_samples,
+    parse_dtype,
+)
 from qasr.adapters.mlx.backend import default_dtype, mx
-from qasr.adapters.mlx.mel import MIN_SAMPLES, log_mel_spectrogram
+from qasr.adapters.mlx.mel import log_mel_spectrogram
 from qasr.adapters.mlx.model_files import resolve_model_folder
 from qasr.adapters.mlx.prompt import AUDIO_END, AUDIO_PAD, AUDIO_START
 from qasr.adapters.mlx.tokenizer import Tokenizer
@@ -30,9 +35,6 @@ from qasr.errors import CheckpointError, InvalidInputError
 
 DEFAULT_ALIGNER = "Qwen/Qwen3-ForcedAligner-0.6B"
 TIMESTAMP = "<timestamp>"
-# The official pipeline zero-pads chunks shorter than 0.5 s before aligning them; transformers
-# pads every clip under 0.5 s (`CheckpointConfig.pads_short_clips`).
-MIN_CLIP_SECONDS = 0.5
 
 
 def aligner_prompt(words: Sequence[str], n_audio_tokens: int) -> str:
@@ -50,16 +52,6 @@ class TimestampClasses:
     prompt_ids: tuple[int, ...]
     classes: tuple[int, ...]  # argmax class at each `<timestamp>`, two per word
     milliseconds: tuple[float, ...]  # classes times the segment time, in float32 like torch
-
-
-def _padded_to_minimum(samples: np.ndarray, pad_short_clips: bool) -> np.ndarray:
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.ndim != 1:
-        raise InvalidInputError(f"the aligner takes mono samples, got shape {samples.shape}")
-    shortest = int(MIN_CLIP_SECONDS * SAMPLE_RATE)
-    if samples.size >= (shortest if pad_short_clips else MIN_SAMPLES):
-        return samples
-    return np.pad(samples, (0, shortest - samples.size))
 
 
 class MlxAligner:
@@ -133,7 +125,7 @@ class MlxAligner:
     ) -> TimestampClasses:
         words = tuple(split_words(text, language))
         model = self.thinker.model
-        clip = _padded_to_minimum(samples, self.thinker.config.pads_short_clips)
+        clip = model_input_samples(samples, self.thinker.config.pads_short_clips)
         mel = log_mel_spectrogram(clip).astype(self.thinker.dtype)
         audio = model.audio_tower(mel)
         prompt = self.prompt_ids(words, n_audio_tokens=audio.shape[0])

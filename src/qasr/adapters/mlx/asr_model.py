@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 from mlx.utils import tree_flatten
 
 from qasr.adapters.mlx.audio_encoder import AudioEncoder, AudioEncoderConfig
@@ -20,8 +22,10 @@ from qasr.adapters.mlx.checkpoint import (
     read_checkpoint_config,
     read_weights,
 )
+from qasr.adapters.mlx.mel import MIN_SAMPLES
 from qasr.adapters.mlx.quantize import quantize_like_checkpoint
 from qasr.adapters.mlx.text_decoder import TextConfig, TextModel
+from qasr.domain import SAMPLE_RATE
 from qasr.errors import CheckpointError, InvalidInputError
 
 DTYPES = {"float32": mx.float32, "bfloat16": mx.bfloat16, "float16": mx.float16}
@@ -36,6 +40,24 @@ def parse_dtype(name: str | None) -> mx.Dtype | None:
         raise InvalidInputError(
             f"unknown dtype {name!r}; choose one of {', '.join(DTYPES)}"
         ) from None
+
+
+# qwen-asr zero-pads split-off chunks shorter than 0.5 s (MIN_ASR_INPUT_SECONDS) but passes a
+# short whole clip as it is; the mel frontend needs MIN_SAMPLES, so for the original layout only
+# clips too short to have a spectrum are padded, to that same 0.5 s. transformers (the -hf
+# layout's reference) pads every clip under 0.5 s (`CheckpointConfig.pads_short_clips`).
+MIN_CLIP_SECONDS = 0.5
+MIN_CLIP_SAMPLES = int(MIN_CLIP_SECONDS * SAMPLE_RATE)
+
+
+def model_input_samples(samples: npt.ArrayLike, pad_short_clips: bool) -> np.ndarray:
+    """Mono float32 samples as the checkpoint's reference feeds them to the mel frontend."""
+    clip = np.asarray(samples, dtype=np.float32)
+    if clip.ndim != 1:
+        raise InvalidInputError(f"the model takes mono samples, got shape {clip.shape}")
+    if clip.size >= (MIN_CLIP_SAMPLES if pad_short_clips else MIN_SAMPLES):
+        return clip
+    return np.pad(clip, (0, MIN_CLIP_SAMPLES - clip.size))
 
 
 class Qwen3ASRThinker(nn.Module):

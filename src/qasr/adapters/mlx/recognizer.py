@@ -16,11 +16,16 @@ from typing import Any
 import attrs
 import numpy as np
 
-from qasr.adapters.mlx.asr_model import LoadedThinker, load_thinker, parse_dtype
+from qasr.adapters.mlx.asr_model import (
+    LoadedThinker,
+    load_thinker,
+    model_input_samples,
+    parse_dtype,
+)
 from qasr.adapters.mlx.backend import default_dtype, mx
 from qasr.adapters.mlx.generate import default_max_new_tokens, greedy_generate
 from qasr.adapters.mlx.kv_cache import KVCache
-from qasr.adapters.mlx.mel import MIN_SAMPLES, log_mel_spectrogram
+from qasr.adapters.mlx.mel import log_mel_spectrogram
 from qasr.adapters.mlx.model_files import resolve_model_folder
 from qasr.adapters.mlx.prompt import build_prompt_ids, parse_asr_output
 from qasr.adapters.mlx.text_decoder import padded_causal_mask
@@ -36,12 +41,6 @@ from qasr.domain import (
 )
 from qasr.errors import CheckpointError, InvalidInputError
 
-# qwen-asr zero-pads split-off chunks shorter than 0.5 s (MIN_ASR_INPUT_SECONDS) but passes a
-# short whole clip as it is; the mel frontend needs MIN_SAMPLES, so for the original layout only
-# clips too short to have a spectrum are padded, to that same 0.5 s. transformers (the -hf
-# layout's reference) pads every clip under 0.5 s (`CheckpointConfig.pads_short_clips`).
-MIN_CLIP_SECONDS = 0.5
-MIN_CLIP_SAMPLES = int(MIN_CLIP_SECONDS * SAMPLE_RATE)
 DEFAULT_BATCH_SIZE = 8
 _DEFAULT_OPTIONS = RecognitionOptions()
 
@@ -63,13 +62,6 @@ class _Prefill:
     hidden: mx.array  # [B, L, D]
     starts: mx.array  # [B] rope position of column 0: minus the row's left padding
     key_mask: mx.array | None  # [B, L] 1 for real tokens; None when nothing is padded
-
-
-def _padded_to_minimum(samples: np.ndarray, pad_short_clips: bool) -> np.ndarray:
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.size >= (MIN_CLIP_SAMPLES if pad_short_clips else MIN_SAMPLES):
-        return samples
-    return np.pad(samples, (0, MIN_CLIP_SAMPLES - samples.size))
 
 
 class MlxRecognizer:
@@ -152,7 +144,7 @@ class MlxRecognizer:
         if not samples:
             return []
         pad_short = self.thinker.config.pads_short_clips
-        clips = [_padded_to_minimum(clip, pad_short) for clip in samples]
+        clips = [model_input_samples(clip, pad_short) for clip in samples]
         budgets = [
             option.max_new_tokens or default_max_new_tokens(clip.size / SAMPLE_RATE)
             for clip, option in zip(clips, options, strict=True)
@@ -196,7 +188,7 @@ class MlxRecognizer:
     ) -> mx.array:
         """Logits [L, V] at every prompt position: the prefill that parity tests compare."""
         with self._lock:
-            clip = _padded_to_minimum(samples, self.thinker.config.pads_short_clips)
+            clip = model_input_samples(samples, self.thinker.config.pads_short_clips)
             prefill = self._prefill([clip], [options])
             return self.thinker.model.logits(prefill.hidden[0])
 
