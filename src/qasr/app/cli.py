@@ -11,10 +11,20 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 import qasr
 from qasr.app import bootstrap
+from qasr.app.cli_checkpoints import convert_command, train_command
+from qasr.app.cli_support import (
+    BUG,
+    USER_ERROR,
+    Parser,
+    UsageError,
+    positive_int,
+    report_error,
+    warn,
+)
 from qasr.app.progress_bar import ProgressBar
 from qasr.app.service import TranscriptionService
 from qasr.domain import (
@@ -39,25 +49,13 @@ _USAGE = (
     "       qasr --list-languages | --doctor | --version"
 )
 _ALIGN_USAGE = "qasr align AUDIO (--text TEXT | --text-file FILE) [options]"
-USER_ERROR = 2
-BUG = 1
 
 ServiceFactory = Callable[..., TranscriptionService]
 AlignerFactory = Callable[..., Aligner]
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # argparse prints usage plus the message and exits; the CLI wants one line and a return.
-        raise _UsageError(message)
-
-
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="qasr",
         usage=_USAGE,
         description="Transcribe speech with Qwen3-ASR on MLX. Prints each transcript and writes "
@@ -84,11 +82,11 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timestamps", action="store_true", help="time every word")
     parser.add_argument(
         "--max-new-tokens",
-        type=_positive_int,
+        type=positive_int,
         help="token budget per 30 s chunk (default: by length)",
     )
     parser.add_argument(
-        "--batch-size", type=_positive_int, help="chunks decoded together (default: 8)"
+        "--batch-size", type=positive_int, help="chunks decoded together (default: 8)"
     )
     parser.add_argument(
         "--no-progress",
@@ -111,7 +109,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _build_align_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="qasr align",
         usage=_ALIGN_USAGE,
         description="Time every word of a known transcript with Qwen3-ForcedAligner. Prints "
@@ -164,8 +162,8 @@ def main(
     parser = _build_align_parser() if aligning else _build_parser()
     try:
         args = parser.parse_args(words)
-    except _UsageError as error:
-        return _error(f"{error} (see qasr --help)")
+    except UsageError as error:
+        return report_error(f"{error} (see qasr --help)")
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
     try:
@@ -173,13 +171,13 @@ def main(
             return _align(args, build_aligner or bootstrap.build_aligner)
         return _dispatch(args, build_service or bootstrap.build_service)
     except QasrError as error:
-        return _error(error, verbose=args.verbose)
+        return report_error(error, verbose=args.verbose)
     except KeyboardInterrupt:
-        return _error("interrupted", status=130)
+        return report_error("interrupted", status=130)
     except Exception as error:
         if args.verbose:
             traceback.print_exc()
-        return _error(
+        return report_error(
             f"internal error ({type(error).__name__}: {error}); this is a bug in qasr, please "
             "report it with the output of --verbose",
             status=BUG,
@@ -198,7 +196,7 @@ def _dispatch(args: argparse.Namespace, build_service: ServiceFactory) -> int:
 
         return run_doctor(sys.stdout)
     if not args.files:
-        return _error("no input files; usage: qasr FILES... (see qasr --help)")
+        return report_error("no input files; usage: qasr FILES... (see qasr --help)")
     return _transcribe(args, build_service)
 
 
@@ -220,7 +218,7 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
         problem = _unreadable(Path(name))
         if problem:
             failed = True
-            _error(f"{problem}: {name!r}")
+            report_error(f"{problem}: {name!r}")
         else:
             present.append(name)
     if not present:
@@ -235,7 +233,7 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
         service = build_service(**wanted)
     except FeatureUnavailableError as error:
         why = "" if args.timestamps else f"-f {fmt} needs word timestamps: "
-        return _error(f"{why}{error}", verbose=args.verbose)
+        return report_error(f"{why}{error}", verbose=args.verbose)
     bar = None
     if args.verbose:
         progress = _print_progress
@@ -249,11 +247,13 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
             bar.clear()
         if result.error is not None or result.transcript is None:
             failed = True
-            _error(_about(result.name, result.error), verbose=args.verbose, cause=result.error)
+            report_error(
+                _about(result.name, result.error), verbose=args.verbose, cause=result.error
+            )
             continue
         transcript = result.transcript
         if transcript.truncated:
-            _warn(f"{result.name}: the token budget ran out; the text may be cut short")
+            warn(f"{result.name}: the token budget ran out; the text may be cut short")
         if not args.quiet:
             print(transcript.text, flush=True)
         if writes:
@@ -266,7 +266,7 @@ def _align(args: argparse.Namespace, build_aligner: AlignerFactory) -> int:
 
     problem = _unreadable(Path(args.audio))
     if problem:
-        return _error(f"{problem}: {args.audio!r}")
+        return report_error(f"{problem}: {args.audio!r}")
     text = args.text if args.text is not None else _read_text(Path(args.text_file))
     if not args.stdout_only:
         bootstrap.check_output_format(args.output_format)
@@ -277,7 +277,7 @@ def _align(args: argparse.Namespace, build_aligner: AlignerFactory) -> int:
         for word in transcript.segments:
             print(f"{word.start:.3f}\t{word.end:.3f}\t{word.text}", flush=True)
     if not transcript.segments:
-        _warn(f"{args.audio}: the text has no words to time")
+        warn(f"{args.audio}: the text has no words to time")
     if args.stdout_only:
         return 0
     return 0 if _write(transcript, args, Path(args.audio).stem, args.audio) else USER_ERROR
@@ -295,22 +295,12 @@ def _write(transcript: Any, args: argparse.Namespace, stem: str, name: str) -> b
         Path(args.output_dir).mkdir(parents=True, exist_ok=True)
         paths = bootstrap.write_outputs(transcript, args.output_dir, stem, args.output_format)
     except (QasrError, OSError) as error:
-        _error(_about(name, error), verbose=args.verbose, cause=error)
+        report_error(_about(name, error), verbose=args.verbose, cause=error)
         return False
     if args.verbose:
         for path in paths:
             print(f"qasr: wrote {path}", file=sys.stderr)
     return True
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _needs_timestamps(output_format: str) -> bool:
@@ -338,157 +328,6 @@ def _print_progress(event: ProgressEvent) -> None:
         print(f"qasr:   chunk {event.index + 1}/{event.total} done", file=sys.stderr)
 
 
-def _build_convert_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="qasr convert",
-        usage="qasr convert --model SRC [--quantize {4,8}] [--dtype DTYPE] --output DIR\n"
-        "       qasr convert --model SRC --to-layout {original,hf} --output DIR",
-        description="Write a quantized (and/or float16/bfloat16/float32) MLX copy of a "
-        "checkpoint, or the same weights in the other published layout; load it with --model DIR.",
-    )
-    parser.add_argument("--model", required=True, help="Hugging Face repo id or local folder")
-    parser.add_argument("--output", required=True, help="folder to write (must be empty)")
-    parser.add_argument("--quantize", type=int, choices=(4, 8), help="decoder bit width")
-    parser.add_argument(
-        "--group-size", type=int, default=64, help="weights per scale: 32, 64 or 128 (default 64)"
-    )
-    parser.add_argument(
-        "--encoder-bits",
-        type=int,
-        choices=(4, 8, 16),
-        help="audio encoder bit width; 16 leaves it float (default: as --quantize)",
-    )
-    parser.add_argument("--dtype", help="float16, bfloat16 or float32 (default: the source's)")
-    parser.add_argument(
-        "--to-layout",
-        choices=("original", "hf"),
-        help="rewrite in the qwen-asr (original) or transformers (hf) layout, weights unchanged",
-    )
-    parser.add_argument("--force", action="store_true", help="replace a non-empty --output")
-    parser.add_argument("--verbose", action="store_true", help="tracebacks")
-    return parser
-
-
-def convert_command(words: Sequence[str]) -> int:
-    """`qasr convert ...`: the exit status, with the same error contract as `main`."""
-    try:
-        args = _build_convert_parser().parse_args(list(words))
-    except _UsageError as error:
-        return _error(f"{error} (see qasr convert --help)")
-    except SystemExit as done:  # --help
-        return done.code if isinstance(done.code, int) else 0
-    if args.to_layout:
-        if args.quantize or args.dtype:
-            return _error(
-                "--to-layout copies the weights unchanged; use it without --quantize/--dtype"
-            )
-        try:
-            folder = bootstrap.convert_layout(args.model, args.output, args.to_layout)
-        except QasrError as error:
-            return _error(error, verbose=args.verbose)
-        print(f"qasr: wrote {folder} ({args.to_layout} layout)")
-        return 0
-    try:
-        conversion = bootstrap.convert_model(
-            args.model,
-            args.output,
-            bits=args.quantize,
-            group_size=args.group_size,
-            encoder_bits=args.encoder_bits,
-            dtype=args.dtype,
-            force=args.force,
-        )
-    except QasrError as error:
-        return _error(error, verbose=args.verbose)
-    except KeyboardInterrupt:
-        return _error("interrupted", status=130)
-    block = conversion.quantization
-    bits = f"{block['bits']}-bit, group size {block['group_size']}, " if block else ""
-    size = conversion.weight_bytes / 1e6
-    print(f"qasr: wrote {conversion.folder} ({bits}{conversion.dtype}, {size:.1f} MB of weights)")
-    return 0
-
-
-def _build_train_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="qasr train",
-        usage="qasr train --data TRAIN.jsonl [--valid VALID.jsonl] --model BASE --output DIR "
-        "[--lora-rank R] [--steps N] [--batch-size B] [--lr X] [--resume] [options]",
-        description="Fine-tune a Qwen3-ASR checkpoint (all weights, or LoRA adapters) on a "
-        'JSON-lines manifest of {"audio": path, "text": ..., "language": ...} rows. Writes '
-        "resumable checkpoints to DIR/checkpoints and the trained model to DIR, loadable with "
-        "--model DIR and by qwen-asr.",
-    )
-    parser.add_argument("--data", required=True, help="training manifest (JSON lines)")
-    parser.add_argument("--valid", help="validation manifest: loss and WER/CER every --eval-every")
-    parser.add_argument("--model", required=True, help="base model: Hugging Face repo id or folder")
-    parser.add_argument("--output", required=True, help="folder for checkpoints and the model")
-    parser.add_argument("--lora-rank", type=int, default=0, help="LoRA rank; 0 trains all weights")
-    parser.add_argument("--lora-alpha", type=float, default=16.0, help="LoRA scale numerator")
-    parser.add_argument("--lora-encoder", action="store_true", help="LoRA on the audio encoder too")
-    parser.add_argument("--steps", type=_positive_int, default=1000, help="optimizer steps")
-    parser.add_argument("--batch-size", type=_positive_int, default=8, help="clips per step")
-    parser.add_argument(
-        "--lr", type=float, help="peak learning rate (default: 1e-5 full, 1e-4 LoRA)"
-    )
-    parser.add_argument("--warmup-steps", type=int, help="linear warm-up (default: 5%% of steps)")
-    parser.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
-    parser.add_argument(
-        "--max-grad-norm", type=float, default=1.0, help="gradient clipping; 0 turns it off"
-    )
-    parser.add_argument("--dtype", default="float32", help="weights: float32 or bfloat16")
-    parser.add_argument("--seed", type=int, default=0, help="data order and LoRA init")
-    parser.add_argument("--eval-every", type=int, default=100, help="steps between validations")
-    parser.add_argument("--save-every", type=int, default=100, help="steps between checkpoints")
-    parser.add_argument(
-        "--eval-clips", type=int, default=16, help="validation clips decoded for WER/CER"
-    )
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    parser.add_argument("--verbose", action="store_true", help="tracebacks")
-    return parser
-
-
-def train_command(words: Sequence[str]) -> int:
-    """`qasr train ...`: the exit status, with the same error contract as `main`."""
-    try:
-        args = _build_train_parser().parse_args(list(words))
-    except _UsageError as error:
-        return _error(f"{error} (see qasr train --help)")
-    except SystemExit as done:  # --help
-        return done.code if isinstance(done.code, int) else 0
-    try:
-        from qasr.training.trainer import TrainingConfig, train
-
-        config = TrainingConfig(
-            data=args.data,
-            valid=args.valid,
-            model=args.model,
-            output=args.output,
-            steps=args.steps,
-            batch_size=args.batch_size,
-            learning_rate=args.lr,
-            warmup_steps=args.warmup_steps,
-            weight_decay=args.weight_decay,
-            max_grad_norm=args.max_grad_norm,
-            lora_rank=args.lora_rank,
-            lora_alpha=args.lora_alpha,
-            lora_encoder=args.lora_encoder,
-            dtype=args.dtype,
-            seed=args.seed,
-            eval_every=args.eval_every,
-            save_every=args.save_every,
-            eval_clips=args.eval_clips,
-            resume=args.resume,
-        )
-        folder = train(config, on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr))
-    except QasrError as error:
-        return _error(error, verbose=args.verbose)
-    except KeyboardInterrupt:
-        return _error("interrupted; continue with --resume", status=130)
-    print(f"qasr: wrote {folder}")
-    return 0
-
-
 def print_languages(out: TextIO) -> None:
     languages = [lang for lang in LANGUAGES if lang.kind is LanguageKind.LANGUAGE]
     dialects = [lang for lang in LANGUAGES if lang.kind is LanguageKind.DIALECT]
@@ -502,21 +341,3 @@ def print_languages(out: TextIO) -> None:
     )
     for dialect in dialects:
         print(f"  {dialect.code:<15} {dialect.name} ({dialect.parent})", file=out)
-
-
-def _one_line(message: object) -> str:
-    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
-
-
-def _error(
-    message: object, *, verbose: bool = False, cause: object = None, status: int = USER_ERROR
-) -> int:
-    shown = cause if cause is not None else message
-    if verbose and isinstance(shown, BaseException) and shown.__traceback__ is not None:
-        traceback.print_exception(type(shown), shown, shown.__traceback__, file=sys.stderr)
-    print(f"qasr: error: {_one_line(message)}", file=sys.stderr, flush=True)
-    return status
-
-
-def _warn(message: str) -> None:
-    print(f"qasr: warning: {_one_line(message)}", file=sys.stderr, flush=True)
