@@ -13,7 +13,11 @@ def _as_mono_float32(samples: npt.ArrayLike) -> npt.NDArray[np.float32]:
     array = np.asarray(samples, dtype=np.float32)
     if array.ndim != 1:
         raise ValueError(f"AudioClip samples must be 1-D (mono), got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
+    # A float64 sum is NaN or inf exactly when a sample is (float32 samples cannot overflow it),
+    # and unlike np.isfinite(array) it allocates nothing the size of an hours-long recording.
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = array.sum(dtype=np.float64)
+    if not np.isfinite(total):
         raise ValueError("AudioClip samples contain NaN or infinity")
     return array
 
