@@ -10,20 +10,22 @@ be), and the tokenizer and processor files are copied from the base folder.
 
 from __future__ import annotations
 
-import json
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from qasr.adapters.mlx.asr_model import Qwen3ASRThinker
 from qasr.adapters.mlx.backend import mx
 from qasr.adapters.mlx.checkpoint import CheckpointConfig, Layout
-from qasr.adapters.mlx.convert import checkpoint_name
+from qasr.adapters.mlx.convert import (
+    MAX_SHARD_BYTES,
+    checkpoint_name,
+    write_json,
+    write_weights,
+)
 from qasr.adapters.mlx.layout_convert import original_config
 from qasr.training.lora import merged_parameters
 
-MAX_SHARD_BYTES = 5 * 10**9
 WEIGHT_INDEX = "model.safetensors.index.json"
 _SIDE_SUFFIXES = (".json", ".txt", ".jinja", ".model", ".tiktoken")
 _NOT_COPIED = ("config.json", WEIGHT_INDEX)
@@ -65,22 +67,6 @@ def exported_config(base: CheckpointConfig, dtype: mx.Dtype) -> dict[str, Any]:
     return config
 
 
-def _shards(tensors: Mapping[str, mx.array], max_bytes: int) -> list[dict[str, mx.array]]:
-    shards: list[dict[str, mx.array]] = [{}]
-    size = 0
-    for name, value in tensors.items():
-        if shards[-1] and size + value.nbytes > max_bytes:
-            shards.append({})
-            size = 0
-        shards[-1][name] = value
-        size += value.nbytes
-    return shards
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
 def export_checkpoint(
     model: Qwen3ASRThinker,
     base: CheckpointConfig,
@@ -101,22 +87,9 @@ def export_checkpoint(
         for path in sorted(base_folder.iterdir()):
             if path.is_file() and path.suffix in _SIDE_SUFFIXES and path.name not in _NOT_COPIED:
                 shutil.copy2(path, output / path.name)
-    tensors = checkpoint_tensors(model, dtype)
-    shards = _shards(tensors, max_shard_bytes)
-    if len(shards) == 1:
-        names = ["model.safetensors"]
-    else:
-        count = len(shards)
-        names = [f"model-{i:05d}-of-{count:05d}.safetensors" for i in range(1, count + 1)]
-        weight_map = {key: name for name, shard in zip(names, shards, strict=True) for key in shard}
-        total = sum(value.nbytes for value in tensors.values())
-        _write_json(
-            output / WEIGHT_INDEX, {"metadata": {"total_size": total}, "weight_map": weight_map}
-        )
-    for name, shard in zip(names, shards, strict=True):
-        # transformers refuses safetensors whose metadata does not say a known format.
-        mx.save_safetensors(str(output / name), shard, metadata={"format": "pt"})
-    _write_json(output / "config.json", exported_config(base, dtype))
+    # "pt" metadata: transformers (the official qwen-asr) refuses safetensors without it.
+    write_weights(checkpoint_tensors(model, dtype), output, max_shard_bytes, format="pt")
+    write_json(output / "config.json", exported_config(base, dtype))
     return output
 
 

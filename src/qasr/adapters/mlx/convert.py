@@ -75,7 +75,12 @@ def _shards(tensors: Mapping[str, mx.array], max_bytes: int) -> list[dict[str, m
     return shards
 
 
-def _write_weights(tensors: Mapping[str, mx.array], folder: Path, max_bytes: int) -> list[str]:
+def write_weights(
+    tensors: Mapping[str, mx.array], folder: Path, max_bytes: int, *, format: str = "mlx"
+) -> list[str]:
+    """Safetensors files (sharded with an index above `max_bytes`); returns the file names.
+
+    `format` goes into the metadata: transformers loads only files that say "pt"."""
     shards = _shards(tensors, max_bytes)
     if len(shards) == 1:
         names = ["model.safetensors"]
@@ -89,13 +94,13 @@ def _write_weights(tensors: Mapping[str, mx.array], folder: Path, max_bytes: int
                 key: name for name, shard in zip(names, shards, strict=True) for key in shard
             },
         }
-        _write_json(folder / "model.safetensors.index.json", index)
+        write_json(folder / "model.safetensors.index.json", index)
     for name, shard in zip(names, shards, strict=True):
-        mx.save_safetensors(str(folder / name), shard, metadata={"format": "mlx"})
+        mx.save_safetensors(str(folder / name), shard, metadata={"format": format})
     return names
 
 
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -187,8 +192,8 @@ def convert_checkpoint(
         raw_config["quantization"] = block
     with _staging_folder(target) as staging:
         _copy_side_files(folder, staging)
-        names = _write_weights(tensors, staging, max_shard_bytes)
-        _write_json(staging / "config.json", raw_config)
+        names = write_weights(tensors, staging, max_shard_bytes)
+        write_json(staging / "config.json", raw_config)
         _publish(staging, target)
     return Conversion(
         folder=target,
