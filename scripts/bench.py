@@ -73,6 +73,35 @@ def chunks_of(samples: np.ndarray) -> list[np.ndarray]:
     return [samples[s.as_slice()] for s in plan_chunks(samples, SAMPLE_RATE, CHUNK_SECONDS)]
 
 
+def batch_rows(
+    decode: Callable[[list[np.ndarray], int, int], None],
+    pieces: list[np.ndarray],
+    seconds: float,
+    args: argparse.Namespace,
+    *,
+    reset_peak: Callable[[], None],
+    peak_gb: Callable[[], float | None],
+) -> dict[str, Any]:
+    """End-to-end time, per-token decode (N tokens minus 1), RTF and peak memory per batch size.
+
+    One chunk of this length is decoded `batch` times over, as if several files came together."""
+    rows: dict[str, Any] = {}
+    for batch in args.batch_sizes:
+        items = pieces * batch if batch > 1 and len(pieces) == 1 else pieces
+        reset_peak()
+        one = median_seconds(lambda: decode(items, 1, batch), args.repeats)
+        full = median_seconds(lambda: decode(items, args.tokens, batch), args.repeats)
+        steps = -(-len(items) // batch)
+        rows[str(batch)] = {
+            "items": len(items),
+            "end_to_end_ms": 1e3 * full,
+            "decode_ms_per_token": 1e3 * (full - one) / (args.tokens - 1) / steps,
+            "real_time_factor": full / (seconds * len(items) / len(pieces)),
+            "peak_memory_gb": peak_gb(),
+        }
+    return rows
+
+
 # --- checkpoint -----------------------------------------------------------------------------
 
 
@@ -179,20 +208,14 @@ def bench_mlx(folder: Path, args: argparse.Namespace, dtype: str) -> dict[str, A
             ),
             "batches": {},
         }  # fmt: skip
-        for batch in args.batch_sizes:
-            # one clip of this length: decode `batch` copies, as if several files
-            pieces_b = pieces * batch if batch > 1 and len(pieces) == 1 else pieces
-            mx.reset_peak_memory()
-            one = median_seconds(lambda: decode(pieces_b, 1, batch), args.repeats)
-            full = median_seconds(lambda: decode(pieces_b, args.tokens, batch), args.repeats)
-            steps = -(-len(pieces_b) // batch)
-            row["batches"][str(batch)] = {
-                "items": len(pieces_b),
-                "end_to_end_ms": 1e3 * full,
-                "decode_ms_per_token": 1e3 * (full - one) / (args.tokens - 1) / steps,
-                "real_time_factor": full / (seconds * len(pieces_b) / len(pieces)),
-                "peak_memory_gb": mx.get_peak_memory() / 1e9,
-            }
+        row["batches"] = batch_rows(
+            decode,
+            pieces,
+            seconds,
+            args,
+            reset_peak=mx.reset_peak_memory,
+            peak_gb=lambda: mx.get_peak_memory() / 1e9,
+        )
         results["clips"][str(seconds)] = row
         print(f"mlx {dtype} {seconds}s: {json.dumps(row)}", file=sys.stderr, flush=True)
     return results
@@ -272,22 +295,15 @@ def bench_official(folder: Path, args: argparse.Namespace, dtype: str) -> dict[s
             "prefill_400_tokens_ms": 1e3 * median_seconds(prefill, args.repeats),
             "batches": {},
         }  # fmt: skip
-        for batch in args.batch_sizes:
-            pieces_b = pieces * batch if batch > 1 and len(pieces) == 1 else pieces
-            if device == "cuda":
-                torch.cuda.reset_peak_memory_stats()
-            one = median_seconds(lambda: generate(pieces_b, 1, batch), args.repeats)
-            full = median_seconds(lambda: generate(pieces_b, args.tokens, batch), args.repeats)
-            steps = -(-len(pieces_b) // batch)
-            row["batches"][str(batch)] = {
-                "items": len(pieces_b),
-                "end_to_end_ms": 1e3 * full,
-                "decode_ms_per_token": 1e3 * (full - one) / (args.tokens - 1) / steps,
-                "real_time_factor": full / (seconds * len(pieces_b) / len(pieces)),
-                "peak_memory_gb": torch.cuda.max_memory_allocated() / 1e9
-                if device == "cuda"
-                else None,
-            }
+        cuda = device == "cuda"
+        row["batches"] = batch_rows(
+            generate,
+            pieces,
+            seconds,
+            args,
+            reset_peak=torch.cuda.reset_peak_memory_stats if cuda else lambda: None,
+            peak_gb=lambda: torch.cuda.max_memory_allocated() / 1e9 if cuda else None,
+        )
         results["clips"][str(seconds)] = row
         print(f"official {dtype} {seconds}s: {json.dumps(row)}", file=sys.stderr, flush=True)
     return results
@@ -330,6 +346,24 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return found
+
+
+def side_process(
+    side: str, checkpoint: Path, dtype: str, result_file: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Run one side in its own process; its results, or the exit status it failed with."""
+    command = [
+        sys.executable, __file__, "--side", side, "--checkpoint", str(checkpoint),
+        "--dtype", dtype, "--result", str(result_file),
+        "--clips", ",".join(map(str, args.clips)),
+        "--batch-sizes", ",".join(map(str, args.batch_sizes)),
+        "--tokens", str(args.tokens), "--repeats", str(args.repeats),
+    ]  # fmt: skip
+    finished = subprocess.run(command, check=False)
+    if finished.returncode != 0:
+        return {"error": f"exit status {finished.returncode}"}
+    result: dict[str, Any] = json.loads(result_file.read_text())
+    return result
 
 
 def save(report: dict[str, Any], runs: list[dict[str, Any]], out: Path | None) -> None:
@@ -385,18 +419,9 @@ def main() -> None:
             for side in sides:
                 result_file = workdir / f"{size}-{dtype}-{side}.json"
                 side_dtype = (args.official_dtype or dtype) if side == "official" else dtype
-                command = [
-                    sys.executable, __file__, "--side", side, "--checkpoint", str(folder),
-                    "--dtype", side_dtype, "--result", str(result_file),
-                    "--clips", ",".join(map(str, args.clips)),
-                    "--batch-sizes", ",".join(map(str, args.batch_sizes)),
-                    "--tokens", str(args.tokens), "--repeats", str(args.repeats),
-                ]  # fmt: skip
-                finished = subprocess.run(command, check=False)
-                if finished.returncode != 0:
-                    run[side] = {"error": f"exit status {finished.returncode}"}
+                run[side] = side_process(side, folder, side_dtype, result_file, args)
+                if "error" in run[side]:
                     continue
-                run[side] = json.loads(result_file.read_text())
                 save(report, [*report["runs"], run], args.out)  # partial results survive a kill
             if "clips" in run.get("official", {}) and "clips" in run["mlx"]:
                 run["speedup_official_over_qasr"] = ratios(run["mlx"], run["official"])
@@ -406,15 +431,8 @@ def main() -> None:
             quantized = quantized_copy(folder, int(bits))
             run = {"size": size, "dtype": f"{args.dtypes.split(',')[0]}+q{bits}"}
             result_file = workdir / f"{size}-q{bits}-mlx.json"
-            command = [
-                sys.executable, __file__, "--side", "mlx", "--checkpoint", str(quantized),
-                "--dtype", args.dtypes.split(",")[0], "--result", str(result_file),
-                "--clips", ",".join(map(str, args.clips)),
-                "--batch-sizes", ",".join(map(str, args.batch_sizes)),
-                "--tokens", str(args.tokens), "--repeats", str(args.repeats),
-            ]  # fmt: skip
-            if subprocess.run(command, check=False).returncode == 0:
-                run["mlx"] = json.loads(result_file.read_text())
+            base_dtype = args.dtypes.split(",")[0]
+            run["mlx"] = side_process("mlx", quantized, base_dtype, result_file, args)
             report["runs"].append(run)
             save(report, report["runs"], args.out)
     print(json.dumps(report, indent=2))
