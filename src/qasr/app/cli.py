@@ -20,7 +20,7 @@ from qasr.app.cli_support import (
     BUG,
     USER_ERROR,
     Parser,
-    UsageError,
+    parse_words,
     positive_int,
     report_error,
     warn,
@@ -160,12 +160,9 @@ def main(
     if words[:1] == ["transcribe"] or aligning:
         words = words[1:]
     parser = _build_align_parser() if aligning else _build_parser()
-    try:
-        args = parser.parse_args(words)
-    except UsageError as error:
-        return report_error(f"{error} (see qasr --help)")
-    except SystemExit as done:  # --help
-        return done.code if isinstance(done.code, int) else 0
+    args = parse_words(parser, words, "qasr --help")
+    if isinstance(args, int):
+        return args
     try:
         if aligning:
             return _align(args, build_aligner or bootstrap.build_aligner)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from qasr.app import bootstrap
-from qasr.app.cli_support import Parser, UsageError, positive_int, report_error
+from qasr.app.cli_support import Parser, parse_words, positive_int, report_error
 from qasr.errors import QasrError
 
 
@@ -44,12 +44,9 @@ def _build_convert_parser() -> argparse.ArgumentParser:
 
 def convert_command(words: Sequence[str]) -> int:
     """`qasr convert ...`: the exit status, with the same error contract as `main`."""
-    try:
-        args = _build_convert_parser().parse_args(list(words))
-    except UsageError as error:
-        return report_error(f"{error} (see qasr convert --help)")
-    except SystemExit as done:  # --help
-        return done.code if isinstance(done.code, int) else 0
+    args = parse_words(_build_convert_parser(), words, "qasr convert --help")
+    if isinstance(args, int):
+        return args
     if args.to_layout:
         if args.quantize or args.dtype:
             return report_error(
@@ -123,12 +120,9 @@ def _build_train_parser() -> argparse.ArgumentParser:
 
 def train_command(words: Sequence[str]) -> int:
     """`qasr train ...`: the exit status, with the same error contract as `main`."""
-    try:
-        args = _build_train_parser().parse_args(list(words))
-    except UsageError as error:
-        return report_error(f"{error} (see qasr train --help)")
-    except SystemExit as done:  # --help
-        return done.code if isinstance(done.code, int) else 0
+    args = parse_words(_build_train_parser(), words, "qasr train --help")
+    if isinstance(args, int):
+        return args
     try:
         from qasr.training.trainer import TrainingConfig, train
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import NoReturn
 
 USER_ERROR = 2
@@ -19,6 +20,18 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse prints usage plus the message and exits; the CLI wants one line and a return.
         raise UsageError(message)
+
+
+def parse_words(
+    parser: argparse.ArgumentParser, words: Sequence[str], help_hint: str
+) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit status: 0 after --help, 2 after a one-line usage error."""
+    try:
+        return parser.parse_args(list(words))
+    except UsageError as error:
+        return report_error(f"{error} (see {help_hint})")
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
 
 
 def one_line(message: object) -> str:
