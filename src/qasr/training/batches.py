@@ -83,6 +83,8 @@ class Batch:
     audio_rows: mx.array  # [B, L] int32: row of the concatenated audio tokens per placeholder
     predict_from: mx.array  # [N] flat index (b * L + t) of each position whose next token is learnt
     targets: mx.array  # [N] int32: that next token
+    # Added to the logits inside the softmax only (vocab.py: the compact vocabulary's rest row).
+    logit_offset: mx.array | None = None
 
     @property
     def n_targets(self) -> int:

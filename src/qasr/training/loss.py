@@ -26,7 +26,11 @@ def answer_losses(model: Qwen3ASRThinker, batch: Batch) -> mx.array:
     B, L, D = hidden.shape
     predicting = hidden.reshape(B * L, D)[batch.predict_from]
     logits = model.logits(predicting).astype(mx.float32)
-    return nn.losses.cross_entropy(logits, batch.targets, reduction="none")
+    if batch.logit_offset is None:
+        return nn.losses.cross_entropy(logits, batch.targets, reduction="none")
+    # -log softmax(logits + offset)[target], the target's own logit taken without the offset.
+    target_logits = mx.take_along_axis(logits, batch.targets[:, None], axis=-1)[:, 0]
+    return mx.logsumexp(logits + batch.logit_offset, axis=-1) - target_logits
 
 
 def batch_loss(model: Qwen3ASRThinker, batch: Batch) -> tuple[mx.array, mx.array]:

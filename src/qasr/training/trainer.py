@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
-import mlx.optimizers as optim
 import numpy as np
 import numpy.typing as npt
 
@@ -42,8 +41,15 @@ from qasr.training.state import (
     load_checkpoint,
     save_checkpoint,
 )
+from qasr.training.vocab import (
+    clip_gradients,
+    compact_model,
+    full_vocabulary,
+    used_token_ids,
+)
 
 ProgressSink = Callable[[str], None]
+_PAD_ID = 0  # right padding's token id: never attended to nor learnt
 SampleLoader = Callable[[Example], npt.NDArray[np.float32]]
 # Settings a resumed run must share with the run that wrote the checkpoint.
 _RESUME_SETTINGS = (
@@ -175,6 +181,8 @@ class Trainer:
         else:
             self.model.unfreeze()
         self.model.train()
+        used = used_token_ids(tokenizer, (*self.train_examples, *self.valid_examples))
+        self.vocabulary = compact_model(self.model, used | {_PAD_ID})
         self.schedule = warmup_cosine(
             config.peak_learning_rate, config.warmup, config.steps, config.final_lr_ratio
         )
@@ -223,14 +231,16 @@ class Trainer:
 
     def batch(self, examples: Sequence[Example]) -> Batch:
         audio = self.model.audio_tower.config
-        return make_batch(
+        batch = make_batch(
             examples,
             [self.load_samples(example) for example in examples],
             self.tokenizer,
             audio_token_id=self.thinker.config.audio_token_id,
             n_window=audio.n_window,
             n_mels=audio.num_mel_bins,
+            pad_id=_PAD_ID,
         )
+        return batch if self.vocabulary is None else self.vocabulary.compact_batch(batch)
 
     def next_batch(self) -> Batch:
         indices = step_indices(
@@ -245,8 +255,13 @@ class Trainer:
         batch = self.next_batch()
         learning_rate = self.schedule(mx.array(self.step))
         (loss, _), grads = self._loss_and_grad(self.model, batch)
+        extra_norm_squared = mx.array(0.0)
+        embedding_grads = grads.get("model", {}).get("embed_tokens", {})
+        if self.vocabulary is not None and "weight" in embedding_grads:
+            embedding_grads["weight"] = self.vocabulary.row_share(embedding_grads["weight"])
+            extra_norm_squared = self.vocabulary.extra_norm_squared(embedding_grads["weight"])
         if self.config.max_grad_norm > 0:
-            grads, grad_norm = optim.clip_grad_norm(grads, self.config.max_grad_norm)
+            grads, grad_norm = clip_gradients(grads, self.config.max_grad_norm, extra_norm_squared)
         else:
             grad_norm = mx.array(float("nan"))
         self.optimizer.update(self.model, grads)
@@ -275,16 +290,17 @@ class Trainer:
 
     def transcribe(self, examples: Sequence[Example]) -> list[str]:
         """Greedy transcripts, decoded as the recognizer decodes (no language forced)."""
-        thinker = attrs.evolve(self.thinker, model=self.model)
-        recognizer = MlxRecognizer(
-            thinker, self.tokenizer, source=self.config.model, batch_size=self.config.batch_size
-        )
         options = [
             RecognitionOptions(context=example.context, max_new_tokens=self.config.max_new_tokens)
             for example in examples
         ]
         samples = [self.load_samples(example) for example in examples]
-        decoded = recognizer.decode_batch(samples, options)
+        with full_vocabulary(self.model, self.vocabulary) as model:
+            thinker = attrs.evolve(self.thinker, model=model)
+            recognizer = MlxRecognizer(
+                thinker, self.tokenizer, source=self.config.model, batch_size=self.config.batch_size
+            )
+            decoded = recognizer.decode_batch(samples, options)
         return [parse_asr_output(result.raw_text)[1] for result in decoded]
 
     def evaluate(self) -> Evaluation:
@@ -321,13 +337,14 @@ class Trainer:
         self.step = state.step
 
     def export(self, output: Path | None = None) -> Path:
-        return export_checkpoint(
-            self.model,
-            self.thinker.config,
-            self.thinker.folder,
-            output or self.config.output,
-            dtype=self.thinker.dtype,
-        )
+        with full_vocabulary(self.model, self.vocabulary) as model:
+            return export_checkpoint(
+                model,
+                self.thinker.config,
+                self.thinker.folder,
+                output or self.config.output,
+                dtype=self.thinker.dtype,
+            )
 
     # -- the loop --------------------------------------------------------------------------
 

@@ -30,25 +30,41 @@ NEEDED_FILES = (
 
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# Models shipped inside the package (src/qasr/models/NAME), loadable offline by name.
+BUNDLED_MODELS = ("tiny-en",)
+
+
+def bundled_model_folder(name: str) -> Path:
+    """The folder of a model shipped with qasr (`--model tiny-en`)."""
+    return Path(__file__).resolve().parents[2] / "models" / name
 
 
 def resolve_model_folder(name_or_path: str | os.PathLike[str]) -> Path:
     """Return a local folder holding the checkpoint.
 
-    A path that exists is used as is. Otherwise a `owner/name` repo id is looked up in the local
-    Hugging Face cache first, then downloaded (only the files in NEEDED_FILES), honouring HF_HOME,
-    HF_HUB_OFFLINE and HF_TOKEN. Failure is one `ModelNotFoundError` that says what to do.
+    A path that exists is used as is, then the name of a bundled model (BUNDLED_MODELS).
+    Otherwise a `owner/name` repo id is looked up in the local Hugging Face cache first, then
+    downloaded (only the files in NEEDED_FILES), honouring HF_HOME, HF_HUB_OFFLINE and HF_TOKEN.
+    Failure is one `ModelNotFoundError` that says what to do.
     """
     text = os.fspath(name_or_path)
     path = Path(text).expanduser()
     if path.is_dir():
         return path
+    if text in BUNDLED_MODELS:
+        folder = bundled_model_folder(text)
+        if not (folder / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"the bundled model {text!r} is missing from this installation ({folder}); "
+                "reinstall qasr"
+            )
+        return folder
     if path.exists():
         raise ModelNotFoundError(f"model path {text!r} is a file; pass the checkpoint folder")
     if not _REPO_ID.match(text):
         raise ModelNotFoundError(
             f"no model folder at {text!r}; pass an existing folder or a Hugging Face repo id "
-            "such as Qwen/Qwen3-ASR-0.6B"
+            "such as Qwen/Qwen3-ASR-0.6B (or tiny-en, the bundled demo model)"
         )
     return _from_hub(text)
 
