@@ -9,11 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-REAL_TOKEN_IDS = {
-    "audio_token_id": 151676,  # <|audio_pad|>
-    "audio_start_token_id": 151669,
-    "audio_end_token_id": 151670,
-}
+from qasr.training.scratch import QWEN3_ASR_TOKEN_IDS as REAL_TOKEN_IDS
 
 TINY_AUDIO = dict(
     d_model=64,

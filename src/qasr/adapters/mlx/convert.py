@@ -104,7 +104,8 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _copy_side_files(source: Path, target: Path) -> None:
+def copy_side_files(source: Path, target: Path) -> None:
+    """Copy the tokenizer, generation and processor files of `source` (not config or weights)."""
     for path in sorted(source.iterdir()):
         if path.is_file() and path.suffix in _COPIED_SUFFIXES and path.name not in _WEIGHT_FILES:
             shutil.copy2(path, target / path.name)
@@ -191,7 +192,7 @@ def convert_checkpoint(
     if block is not None:
         raw_config["quantization"] = block
     with _staging_folder(target) as staging:
-        _copy_side_files(folder, staging)
+        copy_side_files(folder, staging)
         names = write_weights(tensors, staging, max_shard_bytes)
         write_json(staging / "config.json", raw_config)
         _publish(staging, target)
@@ -210,4 +211,5 @@ __all__ = [
     "check_output_folder",
     "checkpoint_name",
     "convert_checkpoint",
+    "copy_side_files",
 ]
