@@ -109,3 +109,19 @@ def test_validation_decodes_as_the_exported_model_does(
     samples = [load_audio(example.audio) for example in trainer.valid_examples]
     decoded = recognizer.decode_batch(samples, [RecognitionOptions(max_new_tokens=4)] * 2)
     assert hypotheses == [parse_asr_output(result.raw_text)[1] for result in decoded]
+
+
+def test_compact_steps_with_ctc_equal_full_vocabulary_steps(
+    shared_folder: Path,
+    manifests: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = config(shared_folder, manifests, tmp_path / "compact", ctc_weight=0.5)
+    compact = Trainer.from_config(settings)
+    monkeypatch.setattr(trainer_module, "compact_model", lambda model, used: None)
+    full = Trainer.from_config(attrs.evolve(settings, output=tmp_path / "full"))
+    for _ in range(3):
+        ours, theirs = compact.train_step(), full.train_step()
+        assert ours.loss == pytest.approx(theirs.loss, rel=1e-5)
+        assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-5)

@@ -187,3 +187,16 @@ def test_quantized_and_float16_bases_are_refused(
         Trainer(settings, quantized, tokenizer, read_manifest(manifests[0]))
     with pytest.raises(InvalidInputError, match="float16"):
         Trainer.from_config(attrs.evolve(settings, dtype="float16"))
+
+
+def test_the_ctc_loss_adds_to_the_answer_loss_and_trains(
+    tiny_folder: Path, manifests: tuple[Path, Path], tmp_path: Path
+) -> None:
+    plain = Trainer.from_config(config(tiny_folder, manifests, tmp_path / "plain"))
+    with_ctc = Trainer.from_config(config(tiny_folder, manifests, tmp_path / "ctc", ctc_weight=1.0))
+    first_plain, first_ctc = plain.train_step(), with_ctc.train_step()
+    assert first_ctc.loss > first_plain.loss + 0.5  # the CTC term is there at step 0
+    before = with_ctc.validation_loss()
+    for _ in range(5):
+        with_ctc.train_step()
+    assert with_ctc.validation_loss() < before - 0.5

@@ -96,6 +96,12 @@ def _build_train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lora-rank", type=int, default=0, help="LoRA rank; 0 trains all weights")
     parser.add_argument("--lora-alpha", type=float, default=16.0, help="LoRA scale numerator")
     parser.add_argument("--lora-encoder", action="store_true", help="LoRA on the audio encoder too")
+    parser.add_argument(
+        "--ctc-weight",
+        type=float,
+        default=0.0,
+        help="auxiliary CTC loss on the audio tokens (helps training from scratch; default 0)",
+    )
     parser.add_argument("--steps", type=positive_int, default=1000, help="optimizer steps")
     parser.add_argument("--batch-size", type=positive_int, default=8, help="clips per step")
     parser.add_argument(
@@ -140,6 +146,7 @@ def train_command(words: Sequence[str]) -> int:
             lora_rank=args.lora_rank,
             lora_alpha=args.lora_alpha,
             lora_encoder=args.lora_encoder,
+            ctc_weight=args.ctc_weight,
             dtype=args.dtype,
             seed=args.seed,
             eval_every=args.eval_every,

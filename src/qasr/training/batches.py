@@ -83,6 +83,12 @@ class Batch:
     audio_rows: mx.array  # [B, L] int32: row of the concatenated audio tokens per placeholder
     predict_from: mx.array  # [N] flat index (b * L + t) of each position whose next token is learnt
     targets: mx.array  # [N] int32: that next token
+    # The transcripts alone, for the auxiliary CTC loss (ctc.py): [B, S] padded token ids,
+    # their lengths [B], the audio tokens of each clip [B] and the blank (`<|audio_pad|>`).
+    text_ids: mx.array
+    text_lengths: mx.array
+    audio_lengths: mx.array
+    blank_id: int
     # Added to the logits inside the softmax only (vocab.py: the compact vocabulary's rest row).
     logit_offset: mx.array | None = None
 
@@ -114,6 +120,10 @@ def make_batch(
     for b, row in enumerate(encoded):
         ids[b, : len(row.ids)] = row.ids
         loss_mask[b, row.answer_start : len(row.ids)] = True
+    texts = [tokenizer.encode(example.text) for example in examples]
+    text_ids = np.full((len(texts), max(1, *map(len, texts))), pad_id, dtype=np.int32)
+    for b, text in enumerate(texts):
+        text_ids[b, : len(text)] = text
     is_audio = ids == audio_token_id
     # Audio tokens are concatenated clip after clip, as encode_batch returns them.
     audio_rows = np.maximum(np.cumsum(is_audio.ravel()) - 1, 0).reshape(ids.shape)
@@ -127,6 +137,10 @@ def make_batch(
         audio_rows=mx.array(audio_rows.astype(np.int32)),
         predict_from=mx.array((rows * length + columns).astype(np.int32)),
         targets=mx.array(ids[rows, columns + 1]),
+        text_ids=mx.array(text_ids),
+        text_lengths=mx.array([len(text) for text in texts], dtype=mx.int32),
+        audio_lengths=mx.array(is_audio.sum(axis=1).astype(np.int32)),
+        blank_id=audio_token_id,
     )
 
 

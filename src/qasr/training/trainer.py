@@ -10,6 +10,7 @@ original-layout checkpoint that qasr and `qwen-asr` load.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -64,6 +65,7 @@ _RESUME_SETTINGS = (
     "lora_rank",
     "lora_alpha",
     "lora_encoder",
+    "ctc_weight",
     "dtype",
     "seed",
 )
@@ -97,6 +99,7 @@ class TrainingConfig:
     lora_rank: int = attrs.field(default=0, validator=_not_negative)  # 0: full fine-tuning
     lora_alpha: float = 16.0
     lora_encoder: bool = False
+    ctc_weight: float = attrs.field(default=0.0, validator=_not_negative)  # ctc.py; 0: none
     dtype: str = "float32"
     seed: int = 0
     eval_every: int = attrs.field(default=100, validator=_not_negative)  # 0: only at the end
@@ -187,7 +190,9 @@ class Trainer:
             config.peak_learning_rate, config.warmup, config.steps, config.final_lr_ratio
         )
         self.optimizer = make_optimizer(self.schedule, config.weight_decay)
-        self._loss_and_grad = nn.value_and_grad(self.model, batch_loss)
+        self._loss_and_grad = nn.value_and_grad(
+            self.model, functools.partial(batch_loss, ctc_weight=config.ctc_weight)
+        )
 
     @classmethod
     def from_config(

@@ -103,6 +103,8 @@ class CompactVocabulary:
             batch,
             input_ids=self.ids(batch.input_ids),
             targets=self.ids(batch.targets),
+            text_ids=self.ids(batch.text_ids),
+            blank_id=int(self.lookup[batch.blank_id]),
             logit_offset=self.logit_offset(),
         )
 
