@@ -20,7 +20,7 @@ from qasr.domain import RecognitionOptions
 from qasr.training import trainer as trainer_module
 from qasr.training.manifest import read_manifest
 from qasr.training.scratch import share_unused_rows
-from qasr.training.trainer import Trainer
+from qasr.training.trainer import Trainer, TrainingConfig
 from qasr.training.vocab import CompactVocabulary, used_token_ids
 
 EMBEDDING = "thinker.model.embed_tokens.weight"
@@ -48,6 +48,17 @@ def shared_folder(
     return folder
 
 
+def twin_trainers(
+    settings: TrainingConfig, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Trainer, Trainer]:
+    """(compact-vocabulary trainer, full-vocabulary trainer) of the same run."""
+    compact = Trainer.from_config(settings)
+    monkeypatch.setattr(trainer_module, "compact_model", lambda model, used: None)
+    full = Trainer.from_config(attrs.evolve(settings, output=settings.output.parent / "full"))
+    assert full.vocabulary is None
+    return compact, full
+
+
 def test_detect_finds_the_shared_rows() -> None:
     rows = np.random.default_rng(0).standard_normal((10, 3)).astype(np.float32)
     rows[[1, 4, 5, 7, 8, 9]] = rows[9]
@@ -72,11 +83,8 @@ def test_compact_steps_equal_full_vocabulary_steps(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = config(shared_folder, manifests, tmp_path / "compact", max_grad_norm=0.05)
-    compact = Trainer.from_config(settings)
+    compact, full = twin_trainers(settings, monkeypatch)
     assert compact.vocabulary is not None and compact.vocabulary.rest < VOCAB_SIZE // 2
-    monkeypatch.setattr(trainer_module, "compact_model", lambda model, used: None)
-    full = Trainer.from_config(attrs.evolve(settings, output=tmp_path / "full"))
-    assert full.vocabulary is None
     for _ in range(4):
         ours, theirs = compact.train_step(), full.train_step()
         assert ours.loss == pytest.approx(theirs.loss, rel=1e-5)
@@ -118,9 +126,7 @@ def test_compact_steps_with_ctc_equal_full_vocabulary_steps(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = config(shared_folder, manifests, tmp_path / "compact", ctc_weight=0.5)
-    compact = Trainer.from_config(settings)
-    monkeypatch.setattr(trainer_module, "compact_model", lambda model, used: None)
-    full = Trainer.from_config(attrs.evolve(settings, output=tmp_path / "full"))
+    compact, full = twin_trainers(settings, monkeypatch)
     for _ in range(3):
         ours, theirs = compact.train_step(), full.train_step()
         assert ours.loss == pytest.approx(theirs.loss, rel=1e-5)

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mlx.utils import tree_map
-from tests.training.tiny import AUDIO_TOKEN_ID, VOCAB_SIZE, tone, write_tokenizer_files
+from tests.training import tiny
+from tests.training.tiny import AUDIO_TOKEN_ID, tone, write_tokenizer_files
 
 from qasr.adapters.mlx.asr_model import Qwen3ASRThinker, load_thinker
 from qasr.adapters.mlx.audio_encoder import AudioEncoderConfig
@@ -37,29 +38,15 @@ from qasr.errors import InvalidInputError
 from qasr.training.export import checkpoint_tensors
 from qasr.training.scratch import scratch_config
 
-AUDIO = dict(
-    d_model=64,
-    encoder_layers=1,
-    encoder_attention_heads=2,
-    encoder_ffn_dim=128,
-    output_dim=64,
-    downsample_hidden_size=8,
-    num_mel_bins=128,
-    n_window=50,
-    n_window_infer=800,
-)
-TEXT = dict(
-    hidden_size=64,
-    intermediate_size=128,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    head_dim=16,
-    vocab_size=VOCAB_SIZE,
-    rope_theta=10_000.0,
-    rope_scaling={"mrope_section": [4, 2, 2], "interleaved": True, "rope_type": "default"},
-    tie_word_embeddings=True,
-)
+# tests/training/tiny.py's sizes, widened to 64 so that groups of 64 (tiny-en's) quantize.
+AUDIO = {**tiny.AUDIO, "d_model": 64, "encoder_ffn_dim": 128, "output_dim": 64}
+TEXT = {
+    **tiny.TEXT,
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "head_dim": 16,
+    "rope_scaling": {"mrope_section": [4, 2, 2], "interleaved": True, "rope_type": "default"},
+}
 WEIGHT_SCALE = 5.0  # the std-0.02 init repeats one token; larger weights make varied output
 NEW_TOKENS = 16
 SHIPPED = QuantizationPlan(bits=4, group_size=64, encoder_bits=16)  # tiny-en's `qasr convert`
