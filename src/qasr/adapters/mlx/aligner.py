@@ -154,13 +154,9 @@ class MlxAligner:
         return head + pad * n_audio_tokens + self.tokenizer.encode(AUDIO_END + timed)
 
     def model_info(self) -> dict[str, Any]:
-        config = self.thinker.config
         return {
-            "model": self.source,
-            "path": str(self.thinker.folder),
-            "layout": config.layout.value,
-            "dtype": str(self.thinker.dtype).removeprefix("mlx.core."),
-            "classify_num": config.classify_num,
+            **self.thinker.describe(self.source),
+            "classify_num": self.thinker.config.classify_num,
             "timestamp_segment_time": self.segment_milliseconds,
             "max_seconds": self.max_seconds,
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 import numpy as np
@@ -126,6 +127,20 @@ class LoadedThinker:
     config: CheckpointConfig
     folder: Path
     dtype: mx.Dtype
+
+    @property
+    def dtype_name(self) -> str:
+        return str(self.dtype).removeprefix("mlx.core.")
+
+    def describe(self, source: str) -> dict[str, Any]:
+        """What `model_info()` of the recognizer and the aligner report about the checkpoint."""
+        return {
+            "model": source,
+            "path": str(self.folder),
+            "layout": self.config.layout.value,
+            "dtype": self.dtype_name,
+            "quantization": self.config.raw.get("quantization"),
+        }
 
 
 def load_thinker(folder: Path, dtype: mx.Dtype) -> LoadedThinker:

@@ -198,7 +198,7 @@ def convert_checkpoint(
         _publish(staging, target)
     return Conversion(
         folder=target,
-        dtype=str(float_dtype).removeprefix("mlx.core."),
+        dtype=thinker.dtype_name,
         quantization=block,
         weight_files=tuple(names),
         weight_bytes=sum(value.nbytes for value in tensors.values()),

@@ -148,7 +148,7 @@ def write_dequantized_checkpoint(
     tensors = original_layout_tensors(thinker.model, float_dtype)
     # "pt" metadata: transformers (the official qwen-asr) refuses safetensors without it.
     write_weights(tensors, output, max_shard_bytes, format="pt")
-    dtype_name = str(float_dtype).removeprefix("mlx.core.")
+    dtype_name = thinker.dtype_name
     write_json(output / "config.json", float_config(thinker.config, dtype_name))
     return write_official_side_files(output)
 

@@ -222,14 +222,9 @@ class MlxRecognizer:
         return _Prefill(prompts, cache, hidden, starts, key_mask)
 
     def model_info(self) -> dict[str, Any]:
-        config = self.thinker.config
         return {
-            "model": self.source,
-            "path": str(self.thinker.folder),
-            "layout": config.layout.value,
-            "dtype": str(self.thinker.dtype).removeprefix("mlx.core."),
+            **self.thinker.describe(self.source),
             "vocab_size": self.thinker.model.model.config.vocab_size,
-            "quantization": config.raw.get("quantization"),
             "batch_size": self.batch_size,
             "languages": [language.name for language in prompt_languages()],
         }
