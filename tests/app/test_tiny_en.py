@@ -16,8 +16,8 @@ from qasr.app.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SPOKEN = {
-    "tiny-en-1.wav": "the green house will open on March third",
-    "tiny-en-2.wav": "Abigail Allen will call you at nine hundred",
+    "tiny-en-1.wav": "the national election will begin on March third",
+    "tiny-en-2.wav": "Sheila Morrison will accept the offer",
 }
 
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qasr.adapters.audio import load_audio
-from qasr.errors import FeatureUnavailableError
+from qasr.errors import FeatureUnavailableError, InvalidInputError
 from qasr.training import synth
 from qasr.training.manifest import read_manifest
 
@@ -63,13 +63,23 @@ VARIANTS = ("m1", "m2", "f1", "f3", "m4", "croak")
 
 @given(st.integers(0, 2**32))
 def test_sentences_use_only_the_vocabulary(seed: int) -> None:
-    vocabulary = synth.Vocabulary.from_faker(names=20)
+    vocabulary = synth.Vocabulary.from_faker(words=100, names=20)
     known = {*vocabulary.words, *vocabulary.first_names, *vocabulary.last_names, "on"}
     known |= {*synth.MONTHS, *_SMALL, "hundred", "thousand", *synth._ORDINAL_ONES[1:]}
     known |= set(synth._ORDINAL_TENS[2:])
     words = synth.make_sentence(random.Random(seed), vocabulary).split()
     assert 3 <= len(words) <= 11
     assert set(words) <= known
+
+
+def test_a_smaller_vocabulary_is_a_fixed_subset() -> None:
+    every = synth.Vocabulary.from_faker()
+    small = synth.Vocabulary.from_faker(words=50, names=5)
+    assert small == synth.Vocabulary.from_faker(words=50, names=5)
+    assert len(small.words) == 50 and set(small.words) <= set(every.words)
+    assert len(small.first_names) == len(small.last_names) == 5
+    with pytest.raises(InvalidInputError):
+        synth.Vocabulary.from_faker(words=0)
 
 
 def test_held_out_voices_and_sentences_never_reach_training(vocabulary: synth.Vocabulary) -> None:

@@ -143,8 +143,9 @@ class Vocabulary:
     last_names: tuple[str, ...]
 
     @classmethod
-    def from_faker(cls, names: int = 80) -> Vocabulary:
-        """Faker's English word list and the first `names` first and last names (sorted)."""
+    def from_faker(cls, words: int | None = None, names: int = 80) -> Vocabulary:
+        """`words` words of Faker's English word list (all 971 by default) and `names` first and
+        last names, picked by a fixed seed, so a smaller corpus can still cover its vocabulary."""
         try:
             from faker.providers.lorem.en_US import Provider as Lorem
             from faker.providers.person.en_US import Provider as Person
@@ -152,10 +153,15 @@ class Vocabulary:
             raise FeatureUnavailableError(
                 "the synthetic corpus takes its words from Faker: pip install 'qasr[synth]'"
             ) from None
+        pick = random.Random(0)
+        every_word = sorted(set(Lorem.word_list))
+        if words is not None and not 1 <= words <= len(every_word):
+            raise InvalidInputError(f"--words must be between 1 and {len(every_word)}")
+        chosen = every_word if words is None else pick.sample(every_word, words)
         return cls(
-            words=tuple(sorted(set(Lorem.word_list))),
-            first_names=tuple(sorted(Person.first_names)[:names]),
-            last_names=tuple(sorted(Person.last_names)[:names]),
+            words=tuple(sorted(chosen)),
+            first_names=tuple(sorted(pick.sample(sorted(set(Person.first_names)), names))),
+            last_names=tuple(sorted(pick.sample(sorted(set(Person.last_names)), names))),
         )
 
 
@@ -399,6 +405,8 @@ def make_corpus(
     valid: int,
     test: int,
     seed: int = 0,
+    words: int | None = None,
+    names: int = 80,
     jobs: int = 1,
     on_progress: object = None,
 ) -> dict[str, Path]:
@@ -411,7 +419,7 @@ def make_corpus(
             raise FeatureUnavailableError(
                 f"{tool} is not installed; on Debian or Ubuntu: apt-get install espeak-ng sox"
             )
-    vocabulary = Vocabulary.from_faker()
+    vocabulary = Vocabulary.from_faker(words, names)
     variants = espeak_variants()
     plan = plan_corpus(vocabulary, variants, train=train, valid=valid, test=test, seed=seed)
     manifests = write_corpus(folder, plan, jobs=jobs, on_progress=on_progress)
@@ -422,8 +430,8 @@ def make_corpus(
         "versions": tool_versions(),
         "held_out_voices": [voice.name for voice in held_voices],
         "train_voices": len(train_voices),
-        "words": len(vocabulary.words),
-        "names": len(vocabulary.first_names) + len(vocabulary.last_names),
+        "words": list(vocabulary.words),
+        "names": [*vocabulary.first_names, *vocabulary.last_names],
     }
     (folder / "corpus.json").write_text(json.dumps(description, indent=1) + "\n", "utf-8")
     return manifests
@@ -439,6 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--valid", type=int, default=64, help="held-out validation clips (64)")
     parser.add_argument("--test", type=int, default=400, help="held-out test clips (400)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--words", type=int, help="words of Faker's list to use (all 971)")
+    parser.add_argument("--names", type=int, default=80, help="first and last names each (80)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     try:
@@ -448,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             valid=args.valid,
             test=args.test,
             seed=args.seed,
+            words=args.words,
+            names=args.names,
             jobs=args.jobs,
             on_progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
