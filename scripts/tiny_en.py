@@ -28,7 +28,7 @@ from qasr.training.manifest import read_manifest
 from qasr.training.scratch import scratch_config, write_scratch_checkpoint
 from qasr.training.vocab import used_token_ids
 
-# The real Qwen3-ASR's shapes, scaled down: ~1.3M weights besides the 151,936 x 128 embedding.
+# The real Qwen3-ASR's shapes, scaled down: 1.85M weights besides the 151,936 x 128 embedding.
 TINY_EN_AUDIO = dict(
     d_model=128,
     encoder_layers=6,

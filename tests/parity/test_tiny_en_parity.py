@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.app.test_tiny_en import EXAMPLES, SPOKEN
+from tests.app.test_tiny_en import EXAMPLES, SPOKEN, needs_model
 
-pytestmark = pytest.mark.parity
+pytestmark = [pytest.mark.parity, needs_model]
 torch = pytest.importorskip("torch")
 pytest.importorskip("qwen_asr")
 
