@@ -136,3 +136,15 @@ def test_missing_tools_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(FeatureUnavailableError, match="espeak-ng"):
         synth.make_corpus(tmp_path / "c", train=1, valid=1, test=1)
+
+
+@needs_espeak
+def test_an_interrupted_corpus_continues_where_it_stopped(tmp_path: Path) -> None:
+    manifests = synth.make_corpus(tmp_path, train=3, valid=1, test=1, seed=2)
+    clips = [example.audio for example in read_manifest(manifests["train"])]
+    kept = clips[0].stat().st_mtime_ns
+    lost = clips[1].read_bytes()
+    clips[1].unlink()
+    synth.make_corpus(tmp_path, train=3, valid=1, test=1, seed=2)
+    assert clips[0].stat().st_mtime_ns == kept  # not rendered again
+    assert clips[1].read_bytes() == lost

@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -33,6 +33,7 @@ import attrs
 from qasr.errors import FeatureUnavailableError, InvalidInputError
 
 SAMPLE_RATE = 16_000
+ProgressSink = Callable[[str], None]
 # espeak-ng's English accents (Debian's espeak-ng-data); every one speaks in every split.
 ACCENTS = (
     "en-us",
@@ -327,8 +328,11 @@ def render_clip(plan: ClipPlan, out: Path) -> None:
     """Speak `plan` into `out` (16 kHz mono 16-bit WAV)."""
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "raw.wav"
+        part = Path(scratch) / "out.wav"
         _run(plan.espeak_command(raw))
-        _run(plan.sox_command(raw, out))
+        _run(plan.sox_command(raw, part))
+        # Moved into place whole, so a rerun after an interruption can skip every file it finds.
+        shutil.move(part, out)
 
 
 def _render(job: tuple[ClipPlan, str]) -> None:
@@ -340,9 +344,10 @@ def write_corpus(
     plan: CorpusPlan,
     *,
     jobs: int = 1,
-    on_progress: object = None,
+    on_progress: ProgressSink | None = None,
 ) -> dict[str, Path]:
-    """Render every clip (skipping clips already rendered) and write the manifests."""
+    """Render every clip and write the manifests; clips already there are kept, so an
+    interrupted run continues where it stopped."""
     clips = folder / "clips"
     clips.mkdir(parents=True, exist_ok=True)
     manifests: dict[str, Path] = {}
@@ -373,9 +378,9 @@ def write_corpus(
 
 
 def _render_all(
-    todo: list[tuple[ClipPlan, str]], jobs: int, split: str, on_progress: object
+    todo: list[tuple[ClipPlan, str]], jobs: int, split: str, on_progress: ProgressSink | None
 ) -> None:
-    report = on_progress if callable(on_progress) else (lambda line: None)
+    report = on_progress or (lambda line: None)
     if jobs <= 1:
         for done, job in enumerate(todo, start=1):
             _render(job)
@@ -408,7 +413,7 @@ def make_corpus(
     words: int | None = None,
     names: int = 80,
     jobs: int = 1,
-    on_progress: object = None,
+    on_progress: ProgressSink | None = None,
 ) -> dict[str, Path]:
     """Plan, render and describe a corpus in `folder`; the manifests' paths by split."""
     for count, name in ((train, "train"), (valid, "valid"), (test, "test")):
