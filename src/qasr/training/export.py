@@ -16,11 +16,14 @@ from typing import Any
 from qasr.adapters.mlx.asr_model import Qwen3ASRThinker
 from qasr.adapters.mlx.backend import mx
 from qasr.adapters.mlx.checkpoint import CheckpointConfig
-from qasr.adapters.mlx.convert import MAX_SHARD_BYTES, copy_side_files, write_json, write_weights
-from qasr.adapters.mlx.dequantize import float_config, original_layout_tensors
+from qasr.adapters.mlx.convert import MAX_SHARD_BYTES
+from qasr.adapters.mlx.dequantize import (
+    float_config,
+    original_layout_tensors,
+    write_original_checkpoint,
+)
 from qasr.training.lora import merged_parameters
 
-WEIGHT_INDEX = "model.safetensors.index.json"
 _DTYPE_NAMES = {mx.float32: "float32", mx.bfloat16: "bfloat16", mx.float16: "float16"}
 
 
@@ -46,15 +49,13 @@ def export_checkpoint(
 
     Earlier weight files in `output` are removed first, so a re-export never mixes two models.
     """
-    output.mkdir(parents=True, exist_ok=True)
-    for stale in [*output.glob("*.safetensors"), output / WEIGHT_INDEX]:
-        stale.unlink(missing_ok=True)
-    if base_folder.resolve() != output.resolve():
-        copy_side_files(base_folder, output)
-    # "pt" metadata: transformers (the official qwen-asr) refuses safetensors without it.
-    write_weights(checkpoint_tensors(model, dtype), output, max_shard_bytes, format="pt")
-    write_json(output / "config.json", exported_config(base, dtype))
-    return output
+    return write_original_checkpoint(
+        checkpoint_tensors(model, dtype),
+        exported_config(base, dtype),
+        base_folder,
+        output,
+        max_shard_bytes,
+    )
 
 
 __all__ = ["checkpoint_tensors", "export_checkpoint", "exported_config"]

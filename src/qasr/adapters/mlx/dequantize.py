@@ -120,6 +120,27 @@ def float_config(config: CheckpointConfig, dtype_name: str) -> dict[str, Any]:
     return raw
 
 
+def write_original_checkpoint(
+    tensors: Mapping[str, mx.array],
+    config: Mapping[str, Any],
+    side_files_from: Path,
+    output: Path,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+) -> Path:
+    """Write original-layout `tensors` and `config` into `output`, with the tokenizer and
+    processor files of `side_files_from`. Earlier weight files in `output` are removed first,
+    so a rewrite never mixes two models."""
+    output.mkdir(parents=True, exist_ok=True)
+    for stale in [*output.glob("*.safetensors"), output / WEIGHT_INDEX]:
+        stale.unlink(missing_ok=True)
+    if side_files_from.resolve() != output.resolve():
+        copy_side_files(side_files_from, output)
+    # "pt" metadata: transformers (the official qwen-asr) refuses safetensors without it.
+    write_weights(tensors, output, max_shard_bytes, format="pt")
+    write_json(output / "config.json", config)
+    return output
+
+
 def write_dequantized_checkpoint(
     source: str | os.PathLike[str],
     output: Path,
@@ -141,15 +162,13 @@ def write_dequantized_checkpoint(
         raise InvalidInputError(f"output {str(output)!r} is the source folder; choose another")
     thinker = load_thinker(folder, float_dtype)
     dequantize_thinker(thinker.model)
-    output.mkdir(parents=True, exist_ok=True)
-    for stale in [*output.glob("*.safetensors"), output / WEIGHT_INDEX]:
-        stale.unlink(missing_ok=True)  # a forced rewrite never mixes two models
-    copy_side_files(folder, output)
-    tensors = original_layout_tensors(thinker.model, float_dtype)
-    # "pt" metadata: transformers (the official qwen-asr) refuses safetensors without it.
-    write_weights(tensors, output, max_shard_bytes, format="pt")
-    dtype_name = thinker.dtype_name
-    write_json(output / "config.json", float_config(thinker.config, dtype_name))
+    write_original_checkpoint(
+        original_layout_tensors(thinker.model, float_dtype),
+        float_config(thinker.config, thinker.dtype_name),
+        folder,
+        output,
+        max_shard_bytes,
+    )
     return write_official_side_files(output)
 
 
@@ -159,4 +178,5 @@ __all__ = [
     "float_module",
     "original_layout_tensors",
     "write_dequantized_checkpoint",
+    "write_original_checkpoint",
 ]
