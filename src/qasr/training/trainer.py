@@ -261,10 +261,8 @@ class Trainer:
         learning_rate = self.schedule(mx.array(self.step))
         (loss, _), grads = self._loss_and_grad(self.model, batch)
         extra_norm_squared = mx.array(0.0)
-        embedding_grads = grads.get("model", {}).get("embed_tokens", {})
-        if self.vocabulary is not None and "weight" in embedding_grads:
-            embedding_grads["weight"] = self.vocabulary.row_share(embedding_grads["weight"])
-            extra_norm_squared = self.vocabulary.extra_norm_squared(embedding_grads["weight"])
+        if self.vocabulary is not None:
+            extra_norm_squared = self.vocabulary.share_gradients(grads)
         if self.config.max_grad_norm > 0:
             grads, grad_norm = clip_gradients(grads, self.config.max_grad_norm, extra_norm_squared)
         else:
