@@ -154,8 +154,8 @@ def _official_modules() -> Any:
 
 
 def quantized_copy(folder: Path, bits: int) -> Path:
-    from qasr.adapters.mlx.convert import convert_checkpoint
-    from qasr.adapters.mlx.quantize import QuantizationPlan
+    from qasr.adapters.mlx.checkpoint.convert import convert_checkpoint
+    from qasr.adapters.mlx.checkpoint.quantize import QuantizationPlan
 
     target = folder.with_name(f"{folder.name}-q{bits}")
     if not (target / "config.json").exists():
@@ -168,7 +168,7 @@ def quantized_copy(folder: Path, bits: int) -> Path:
 
 def bench_mlx(folder: Path, args: argparse.Namespace, dtype: str) -> dict[str, Any]:
     from qasr.adapters.mlx.backend import mx
-    from qasr.adapters.mlx.mel import log_mel_spectrogram
+    from qasr.adapters.mlx.model.mel import log_mel_spectrogram
     from qasr.adapters.mlx.recognizer import MlxRecognizer
     from qasr.domain import RecognitionOptions
 
@@ -227,7 +227,7 @@ def bench_official(folder: Path, args: argparse.Namespace, dtype: str) -> dict[s
     official = _official_modules()
     from transformers import Qwen2TokenizerFast, WhisperFeatureExtractor
 
-    from qasr.adapters.mlx.prompt import build_prompt
+    from qasr.adapters.mlx.text.prompt import build_prompt
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}

@@ -34,13 +34,13 @@ sys.path.insert(0, str(ROOT))  # tests.support builds the random official checkp
 import attrs  # noqa: E402
 import numpy as np  # noqa: E402
 
-from qasr.adapters.mlx.asr_model import Qwen3ASRThinker  # noqa: E402
-from qasr.adapters.mlx.audio_encoder import AudioEncoderConfig  # noqa: E402
 from qasr.adapters.mlx.backend import BLAS_PATH, mx  # noqa: E402
-from qasr.adapters.mlx.convert import convert_checkpoint  # noqa: E402
-from qasr.adapters.mlx.quantize import QuantizationPlan, quantize_thinker  # noqa: E402
+from qasr.adapters.mlx.checkpoint.convert import convert_checkpoint  # noqa: E402
+from qasr.adapters.mlx.checkpoint.quantize import QuantizationPlan, quantize_thinker  # noqa: E402
+from qasr.adapters.mlx.model.audio_encoder import AudioEncoderConfig  # noqa: E402
+from qasr.adapters.mlx.model.text_decoder import TextConfig  # noqa: E402
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker  # noqa: E402
 from qasr.adapters.mlx.recognizer import MlxRecognizer  # noqa: E402
-from qasr.adapters.mlx.text_decoder import TextConfig  # noqa: E402
 from qasr.domain import RecognitionOptions  # noqa: E402
 
 SPEECH_TEXT = (

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support, from a checkout
 
-from qasr.adapters.mlx.tokenizer import Tokenizer
+from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.training.manifest import read_manifest
 from qasr.training.scratch import scratch_config, write_scratch_checkpoint
 from qasr.training.vocab import used_token_ids

@@ -5,8 +5,8 @@
 
 qasr transcribes every clip of the manifest (batched, language not forced, no context). The model
 is then dequantized into a temporary float copy in the original layout
-(qasr.adapters.mlx.dequantize: at float32, exactly the numbers qasr's quantized matmuls multiply
-with), and the official `Qwen3ASRModel.from_pretrained(copy, dtype=float32).transcribe(...)`
+(qasr.adapters.mlx.checkpoint.dequantize: at float32, exactly the numbers qasr's quantized
+matmuls multiply with), and the official `Qwen3ASRModel.from_pretrained(copy, dtype=float32).transcribe(...)`
 transcribes the same clips in batches. Both are scored (WER/CER after
 qasr.training.metrics.normalize_transcript), and every clip whose text differs between the two is
 listed: the target is none. A differing clip is transcribed again by the official model alone,
@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from qasr import Session, load_audio
-from qasr.adapters.mlx.dequantize import write_dequantized_checkpoint
-from qasr.adapters.mlx.model_files import read_json, resolve_model_folder
+from qasr.adapters.mlx.checkpoint.dequantize import write_dequantized_checkpoint
+from qasr.adapters.mlx.checkpoint.files import read_json, resolve_model_folder
 from qasr.app.bootstrap import build_recognizer
 from qasr.domain import FinishReason
 from qasr.errors import QasrError

@@ -27,12 +27,12 @@ __version__ = "0.1.0"
 # The entry points live in qasr.app and are imported on first use, so `import qasr` stays light.
 _LAZY = {
     "DEFAULT_MODEL": "qasr.app.bootstrap",
-    "Session": "qasr.app.session",
-    "load_audio": "qasr.app.session",
-    "load_model": "qasr.app.session",
-    "transcribe": "qasr.app.session",
-    "TranscriptionService": "qasr.app.service",
-    "align": "qasr.app.session",
+    "Session": "qasr.app.entry.session",
+    "load_audio": "qasr.app.entry.session",
+    "load_model": "qasr.app.entry.session",
+    "transcribe": "qasr.app.entry.session",
+    "TranscriptionService": "qasr.app.use_cases.service",
+    "align": "qasr.app.entry.session",
     "build_service": "qasr.app.bootstrap",
 }
 

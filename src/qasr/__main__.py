@@ -2,7 +2,7 @@
 
 import sys
 
-from qasr.app.cli import main
+from qasr.app.entry.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from app_doubles import tone
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.app.app_doubles import tone
 
 from qasr.domain import AudioClip, FinishReason, RecognitionOptions, find_language
 from qasr.testing import FakeAligner, FakeDiarizer, FakeRecognizer, text_units

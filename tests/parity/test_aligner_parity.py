@@ -24,9 +24,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("qwen_asr")
 
 from qasr.adapters.mlx.aligner import MlxAligner, TimestampClasses  # noqa: E402
-from qasr.adapters.mlx.asr_model import load_thinker  # noqa: E402
 from qasr.adapters.mlx.backend import mx  # noqa: E402
-from qasr.adapters.mlx.tokenizer import Tokenizer  # noqa: E402
+from qasr.adapters.mlx.model.thinker import load_thinker  # noqa: E402
+from qasr.adapters.mlx.text.tokenizer import Tokenizer  # noqa: E402
 
 # The released Qwen3-ForcedAligner-0.6B's head and timestamp settings.
 ALIGNER_FIELDS = {"classify_num": 5000, "timestamp_token_id": 151705, "timestamp_segment_time": 80}

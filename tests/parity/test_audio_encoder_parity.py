@@ -21,13 +21,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qasr.adapters.mlx.audio_encoder import (
+from qasr.adapters.mlx.backend import mx
+from qasr.adapters.mlx.model.audio_encoder import (
     AudioEncoder,
     AudioEncoderConfig,
     audio_token_count,
     sinusoids,
 )
-from qasr.adapters.mlx.backend import mx
 
 pytestmark = pytest.mark.parity
 
@@ -139,7 +139,7 @@ def test_every_tail_size_equals_official(tiny, full_chunks, tail, windowed):
 
 
 def test_speech_mel_equals_official(tiny, speech_16k):
-    from qasr.adapters.mlx.mel import log_mel_spectrogram
+    from qasr.adapters.mlx.model.mel import log_mel_spectrogram
 
     mel = np.array(log_mel_spectrogram(np.concatenate([speech_16k, speech_16k])))
     assert mel.shape[1] > 800  # more than one attention window

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from tests.support.qwen_vocab import write_qwen_tokenizer_files
 
-from qasr.app.cli import main
+from qasr.app.entry.cli import main
 
 pytestmark = pytest.mark.parity
 pytest.importorskip("torch")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qasr.adapters.mlx.mel import log_mel_spectrogram, mel_filterbank
+from qasr.adapters.mlx.model.mel import log_mel_spectrogram, mel_filterbank
 
 pytestmark = pytest.mark.parity
 

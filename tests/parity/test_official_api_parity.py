@@ -23,11 +23,11 @@ pytest.importorskip("qwen_asr")
 from tests.parity.test_recognizer_parity import SCALE, noise, qasr_folder  # noqa: E402
 
 from qasr import Session  # noqa: E402
-from qasr.adapters.mlx.convert import convert_checkpoint  # noqa: E402
-from qasr.adapters.mlx.dequantize import write_dequantized_checkpoint  # noqa: E402
-from qasr.adapters.mlx.prompt import build_prompt  # noqa: E402
-from qasr.adapters.mlx.quantize import QuantizationPlan  # noqa: E402
+from qasr.adapters.mlx.checkpoint.convert import convert_checkpoint  # noqa: E402
+from qasr.adapters.mlx.checkpoint.dequantize import write_dequantized_checkpoint  # noqa: E402
+from qasr.adapters.mlx.checkpoint.quantize import QuantizationPlan  # noqa: E402
 from qasr.adapters.mlx.recognizer import MlxRecognizer  # noqa: E402
+from qasr.adapters.mlx.text.prompt import build_prompt  # noqa: E402
 
 NEW_TOKENS = 24
 PLAN = QuantizationPlan(bits=4, group_size=32, encoder_bits=16)

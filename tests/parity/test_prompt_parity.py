@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qasr.adapters.mlx.prompt import build_prompt, fix_repetitions, parse_asr_output
+from qasr.adapters.mlx.text.prompt import build_prompt, fix_repetitions, parse_asr_output
 
 pytestmark = pytest.mark.parity
 

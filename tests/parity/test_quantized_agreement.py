@@ -20,8 +20,8 @@ pytest.importorskip("qwen_asr")
 
 from tests.parity.test_recognizer_parity import SCALE, noise, qasr_folder  # noqa: E402
 
-from qasr.adapters.mlx.convert import convert_checkpoint  # noqa: E402
-from qasr.adapters.mlx.quantize import QuantizationPlan  # noqa: E402
+from qasr.adapters.mlx.checkpoint.convert import convert_checkpoint  # noqa: E402
+from qasr.adapters.mlx.checkpoint.quantize import QuantizationPlan  # noqa: E402
 from qasr.adapters.mlx.recognizer import MlxRecognizer  # noqa: E402
 from qasr.domain import RecognitionOptions  # noqa: E402
 

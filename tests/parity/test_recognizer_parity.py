@@ -20,8 +20,8 @@ pytestmark = pytest.mark.parity
 torch = pytest.importorskip("torch")
 pytest.importorskip("qwen_asr")
 
-from qasr.adapters.mlx.prompt import build_prompt  # noqa: E402
 from qasr.adapters.mlx.recognizer import MlxRecognizer  # noqa: E402
+from qasr.adapters.mlx.text.prompt import build_prompt  # noqa: E402
 from qasr.domain import RecognitionOptions  # noqa: E402
 
 # Large enough weights that random models say different things (std 0.02 repeats one token).

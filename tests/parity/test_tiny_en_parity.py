@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.app.test_tiny_en import EXAMPLES, SPOKEN, needs_model
+from tests.app.entry.test_tiny_en import EXAMPLES, SPOKEN, needs_model
 
 pytestmark = [pytest.mark.parity, needs_model]
 torch = pytest.importorskip("torch")
 pytest.importorskip("qwen_asr")
 
 from qasr import Session, load_audio  # noqa: E402
-from qasr.adapters.mlx.dequantize import write_dequantized_checkpoint  # noqa: E402
+from qasr.adapters.mlx.checkpoint.dequantize import write_dequantized_checkpoint  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from tests.support.official import TINY_AUDIO, TINY_TEXT
 
-from qasr.adapters.mlx.prompt import build_prompt
+from qasr.adapters.mlx.text.prompt import build_prompt
 from qasr.domain import RecognitionOptions
 
 ROOT = Path(__file__).resolve().parents[2]

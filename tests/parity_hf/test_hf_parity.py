@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from tests.parity_hf.hf_cases import N_CHECKPOINTS, NEW_TOKENS, HfCase, HfReference, rel_err
 
-from qasr.adapters.mlx.mel import log_mel_spectrogram
+from qasr.adapters.mlx.model.mel import log_mel_spectrogram
 from qasr.adapters.mlx.recognizer import MlxRecognizer
 
 pytestmark = pytest.mark.parity

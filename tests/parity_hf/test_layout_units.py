@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qasr.adapters.mlx.checkpoint import (
+from qasr.adapters.mlx.checkpoint.config import (
     WEIGHT_PREFIXES,
     Layout,
     module_name,
     read_checkpoint_config,
 )
-from qasr.adapters.mlx.layout_convert import (
+from qasr.adapters.mlx.checkpoint.layout_convert import (
     aligner_config,
     checkpoint_name,
     convert_config,

@@ -12,10 +12,10 @@ from tests.training.test_trainer import config
 from tests.training.tiny import VOCAB_SIZE, tiny_tokenizer
 
 from qasr.adapters.audio import load_audio
-from qasr.adapters.mlx.asr_model import load_thinker
 from qasr.adapters.mlx.backend import mx
-from qasr.adapters.mlx.prompt import parse_asr_output
+from qasr.adapters.mlx.model.thinker import load_thinker
 from qasr.adapters.mlx.recognizer import MlxRecognizer
+from qasr.adapters.mlx.text.prompt import parse_asr_output
 from qasr.domain import RecognitionOptions
 from qasr.training import trainer as trainer_module
 from qasr.training.manifest import read_manifest

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mlx.utils import tree_flatten
 from tests.training.tiny import tiny_model
 
-from qasr.adapters.mlx.backend import mx
+from qasr.adapters.mlx.backend import mx, tree_flatten
 from qasr.errors import InvalidInputError
 from qasr.training.lora import (
     LoRALinear,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qasr.app.cli import main
+from qasr.app.entry.cli import main
 
 
 def test_train_writes_a_model(

@@ -24,8 +24,8 @@ from tests.support.official import build_official_model, save_official_checkpoin
 from tests.support.qwen_vocab import write_qwen_tokenizer_files  # noqa: E402
 from tests.training.tiny import tone, write_manifest  # noqa: E402
 
-from qasr.adapters.mlx.prompt import build_prompt  # noqa: E402
 from qasr.adapters.mlx.recognizer import MlxRecognizer  # noqa: E402
+from qasr.adapters.mlx.text.prompt import build_prompt  # noqa: E402
 from qasr.training.trainer import Trainer, TrainingConfig  # noqa: E402
 
 
@@ -103,7 +103,7 @@ def test_exported_checkpoint_loads_in_qwen_asr_with_equal_logits(
 
 
 def test_training_rows_use_the_real_tokenizer_as_inference_does(base_folder: Path) -> None:
-    from qasr.adapters.mlx.tokenizer import Tokenizer
+    from qasr.adapters.mlx.text.tokenizer import Tokenizer
     from qasr.domain import find_language
     from qasr.training.batches import make_batch
     from qasr.training.manifest import Example

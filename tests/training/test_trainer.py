@@ -8,11 +8,10 @@ from pathlib import Path
 import attrs
 import numpy as np
 import pytest
-from mlx.utils import tree_flatten
 from tests.training.tiny import tone
 
-from qasr.adapters.mlx.asr_model import load_thinker
-from qasr.adapters.mlx.backend import mx
+from qasr.adapters.mlx.backend import mx, tree_flatten
+from qasr.adapters.mlx.model.thinker import load_thinker
 from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.domain import RecognitionOptions
 from qasr.errors import InvalidInputError
@@ -155,8 +154,8 @@ def test_progress_line_shows_loss_speed_and_eta() -> None:
 def test_an_hf_layout_base_exports_in_the_original_layout(
     tiny_folder: Path, manifests: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from qasr.adapters.mlx.checkpoint import Layout, read_checkpoint_config
-    from qasr.adapters.mlx.layout_convert import convert_layout
+    from qasr.adapters.mlx.checkpoint.config import Layout, read_checkpoint_config
+    from qasr.adapters.mlx.checkpoint.layout_convert import convert_layout
 
     hf_base = convert_layout(tiny_folder, tmp_path / "hf", "hf")
     trainer = Trainer.from_config(config(hf_base, manifests, tmp_path / "run", lora_rank=2))
@@ -172,7 +171,7 @@ def test_an_hf_layout_base_exports_in_the_original_layout(
 def test_quantized_and_float16_bases_are_refused(
     tiny_folder: Path, manifests: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from qasr.adapters.mlx.tokenizer import Tokenizer
+    from qasr.adapters.mlx.text.tokenizer import Tokenizer
     from qasr.errors import CheckpointError
     from qasr.training.manifest import read_manifest
 

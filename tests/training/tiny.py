@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from qasr.adapters.audio import write_wav
-from qasr.adapters.mlx.asr_model import Qwen3ASRThinker
-from qasr.adapters.mlx.audio_encoder import AudioEncoderConfig
 from qasr.adapters.mlx.backend import mx
-from qasr.adapters.mlx.text_decoder import TextConfig
-from qasr.adapters.mlx.tokenizer import AddedToken, Tokenizer, byte_alphabet
+from qasr.adapters.mlx.model.audio_encoder import AudioEncoderConfig
+from qasr.adapters.mlx.model.text_decoder import TextConfig
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
+from qasr.adapters.mlx.text.tokenizer import AddedToken, Tokenizer, byte_alphabet
 from qasr.training.export import checkpoint_tensors
 
 ADDED = (

@@ -1,7 +1,7 @@
 """Use cases and the composition root. Importing this loads no adapter."""
 
 from qasr.app.bootstrap import DEFAULT_MODEL, build_service
-from qasr.app.service import FileResult, TranscriptionService
+from qasr.app.use_cases.service import FileResult, TranscriptionService
 from qasr.errors import FeatureUnavailableError
 
 __all__ = [

@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from qasr.app.service import TranscriptionService
+from qasr.app.use_cases.service import TranscriptionService
 from qasr.domain import Transcript
 from qasr.errors import FeatureUnavailableError, InvalidInputError
 from qasr.ports import Aligner, AudioSource, Diarizer, Recognizer
@@ -88,9 +88,9 @@ def convert_model(
     force: bool = False,
 ) -> Any:
     """`qasr convert`: write a quantized and/or re-typed MLX copy of `model` to `output`
-    (see qasr.adapters.mlx.convert); returns its `Conversion` summary."""
-    from qasr.adapters.mlx.convert import convert_checkpoint
-    from qasr.adapters.mlx.quantize import QuantizationPlan
+    (see qasr.adapters.mlx.checkpoint.convert); returns its `Conversion` summary."""
+    from qasr.adapters.mlx.checkpoint.convert import convert_checkpoint
+    from qasr.adapters.mlx.checkpoint.quantize import QuantizationPlan
 
     if bits is None and encoder_bits is not None:
         raise InvalidInputError("--encoder-bits needs --quantize (the decoder's bit width)")
@@ -147,7 +147,7 @@ def mlx_backend_summary() -> str:
 
 def convert_layout(model: str, output: str | os.PathLike[str], layout: str) -> Path:
     """The checkpoint `model` (hub id or folder) rewritten in `layout` ("original" or "hf")."""
-    from qasr.adapters.mlx.layout_convert import convert_layout as rewrite
-    from qasr.adapters.mlx.model_files import resolve_model_folder
+    from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
+    from qasr.adapters.mlx.checkpoint.layout_convert import convert_layout as rewrite
 
     return rewrite(resolve_model_folder(model), output, layout)

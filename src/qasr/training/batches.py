@@ -20,11 +20,11 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from qasr.adapters.mlx.asr_model import model_input_samples
-from qasr.adapters.mlx.audio_encoder import audio_token_count
 from qasr.adapters.mlx.backend import mx
-from qasr.adapters.mlx.mel import log_mel_spectrogram
-from qasr.adapters.mlx.prompt import ASR_TEXT_TAG, LANGUAGE_PREFIX, build_prompt_ids
+from qasr.adapters.mlx.model.audio_encoder import audio_token_count
+from qasr.adapters.mlx.model.mel import log_mel_spectrogram
+from qasr.adapters.mlx.model.thinker import model_input_samples
+from qasr.adapters.mlx.text.prompt import ASR_TEXT_TAG, LANGUAGE_PREFIX, build_prompt_ids
 from qasr.errors import CheckpointError, InvalidInputError
 from qasr.training.manifest import Example
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qasr.adapters.mlx.asr_model import Qwen3ASRThinker
 from qasr.adapters.mlx.backend import mx
-from qasr.adapters.mlx.checkpoint import CheckpointConfig
-from qasr.adapters.mlx.convert import MAX_SHARD_BYTES
-from qasr.adapters.mlx.dequantize import (
+from qasr.adapters.mlx.checkpoint.config import CheckpointConfig
+from qasr.adapters.mlx.checkpoint.convert import MAX_SHARD_BYTES
+from qasr.adapters.mlx.checkpoint.dequantize import (
     float_config,
     original_layout_tensors,
     write_original_checkpoint,
 )
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.training.lora import merged_parameters
 
 _DTYPE_NAMES = {mx.float32: "float32", mx.bfloat16: "bfloat16", mx.float16: "float16"}

@@ -12,9 +12,8 @@ import math
 import re
 
 import attrs
-from mlx.utils import tree_flatten, tree_unflatten
 
-from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.backend import mx, nn, tree_flatten, tree_unflatten
 from qasr.errors import InvalidInputError
 
 DECODER_TARGETS = re.compile(

@@ -7,8 +7,8 @@ Logits are computed only at the positions that predict an answer token: the voca
 
 from __future__ import annotations
 
-from qasr.adapters.mlx.asr_model import Qwen3ASRThinker
 from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.training.batches import Batch
 from qasr.training.ctc import ctc_loss
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import mlx.optimizers as optim
-
-from qasr.adapters.mlx.backend import mx
+from qasr.adapters.mlx.backend import mx, optim
 from qasr.errors import InvalidInputError
 
 Schedule = Callable[[mx.array], mx.array]

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from qasr.adapters.mlx.asr_model import Qwen3ASRThinker
-from qasr.adapters.mlx.audio_encoder import AudioEncoderConfig
 from qasr.adapters.mlx.backend import mx, nn
-from qasr.adapters.mlx.convert import MAX_SHARD_BYTES, write_json, write_weights
-from qasr.adapters.mlx.text_decoder import TextConfig
+from qasr.adapters.mlx.checkpoint.convert import MAX_SHARD_BYTES, write_json, write_weights
+from qasr.adapters.mlx.model.audio_encoder import AudioEncoderConfig
+from qasr.adapters.mlx.model.text_decoder import TextConfig
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.errors import CheckpointError
 from qasr.training.export import checkpoint_tensors
 

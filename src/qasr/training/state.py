@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import mlx.optimizers as optim
-from mlx.utils import tree_flatten, tree_unflatten
 
-from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.backend import mx, nn, optim, tree_flatten, tree_unflatten
 from qasr.errors import CheckpointError
 
 CHECKPOINTS = "checkpoints"

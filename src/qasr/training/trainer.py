@@ -21,12 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from qasr.adapters.audio import load_audio
-from qasr.adapters.mlx.asr_model import LoadedThinker, load_thinker, parse_dtype
 from qasr.adapters.mlx.backend import mx, nn
-from qasr.adapters.mlx.model_files import resolve_model_folder
-from qasr.adapters.mlx.prompt import parse_asr_output
+from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
+from qasr.adapters.mlx.model.thinker import LoadedThinker, load_thinker, parse_dtype
 from qasr.adapters.mlx.recognizer import MlxRecognizer
-from qasr.adapters.mlx.tokenizer import Tokenizer
+from qasr.adapters.mlx.text.prompt import parse_asr_output
+from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.domain import RecognitionOptions
 from qasr.errors import CheckpointError, InvalidInputError
 from qasr.training.batches import Batch, make_batch, step_indices

@@ -25,10 +25,9 @@ from typing import Any
 import attrs
 import numpy as np
 import numpy.typing as npt
-from mlx.utils import tree_map, tree_reduce
 
-from qasr.adapters.mlx.asr_model import Qwen3ASRThinker
-from qasr.adapters.mlx.backend import mx
+from qasr.adapters.mlx.backend import mx, tree_map, tree_reduce
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.training.batches import Batch, TextTokenizer, encode_example
 from qasr.training.manifest import Example
 

@@ -1,3 +1,8 @@
-"""The MLX backend: Qwen3-ASR and the forced aligner. `backend` is imported first (BLAS preload)."""
+"""The MLX backend: Qwen3-ASR and the forced aligner as port adapters (`recognizer`, `aligner`).
 
-from qasr.adapters.mlx import backend as _backend  # noqa: F401  (loads OpenBLAS before mlx)
+Subpackages, by concern: `model` (mel, audio encoder, text decoder, MRoPE, KV cache, generation,
+the thinker), `checkpoint` (files and hub resolution, config and layout, weight names, reading,
+writing, layout conversion, quantize, dequantize, convert) and `text` (tokenizer, prompt and output
+parsing, aligner word units; pure Python). Only `backend` imports MLX; importing this package
+or `text` / `checkpoint.files` does not.
+"""

@@ -17,18 +17,18 @@ from typing import Any
 import attrs
 import numpy as np
 
-from qasr.adapters.mlx.asr_model import (
+from qasr.adapters.mlx.backend import default_dtype, mx
+from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
+from qasr.adapters.mlx.model.mel import log_mel_spectrogram
+from qasr.adapters.mlx.model.thinker import (
     LoadedThinker,
     load_thinker,
     model_input_samples,
     parse_dtype,
 )
-from qasr.adapters.mlx.backend import default_dtype, mx
-from qasr.adapters.mlx.mel import log_mel_spectrogram
-from qasr.adapters.mlx.model_files import resolve_model_folder
-from qasr.adapters.mlx.prompt import AUDIO_END, AUDIO_PAD, AUDIO_START
-from qasr.adapters.mlx.tokenizer import Tokenizer
-from qasr.adapters.mlx.word_units import split_words
+from qasr.adapters.mlx.text.prompt import AUDIO_END, AUDIO_PAD, AUDIO_START
+from qasr.adapters.mlx.text.tokenizer import Tokenizer
+from qasr.adapters.mlx.text.word_units import split_words
 from qasr.domain import SAMPLE_RATE, AudioClip, Language, Segment
 from qasr.domain.monotonic import repair_timestamps
 from qasr.errors import CheckpointError, InvalidInputError

@@ -1,4 +1,8 @@
-"""Import MLX once, with a fast BLAS on Linux CPUs.
+"""The one module that imports MLX, so a fast BLAS is always loaded first on Linux CPUs.
+
+Every other module takes `mx`, `nn`, `optim` and the tree helpers from here (an import-linter
+contract forbids `import mlx` anywhere else); importing MLX elsewhere first would silently skip
+the preload below.
 
 MLX's Linux CPU wheel falls back to the reference BLAS, ~30x slower than OpenBLAS for float32
 matmul (docs/adr/0006-cpu-blas.md). Loading OpenBLAS with RTLD_GLOBAL before `import mlx` makes
@@ -41,6 +45,8 @@ BLAS_PATH = _preload_blas()
 try:
     import mlx.core as mx
     import mlx.nn as nn
+    import mlx.optimizers as optim
+    from mlx.utils import tree_flatten, tree_map, tree_reduce, tree_unflatten
 except ImportError as error:  # pragma: no cover - depends on the install
     raise MissingExtraError("mlx", "cpu", "The MLX backend") from error
 
@@ -50,4 +56,14 @@ def default_dtype() -> mx.Dtype:
     return mx.float32 if mx.default_device() == mx.cpu else mx.bfloat16
 
 
-__all__ = ["BLAS_PATH", "default_dtype", "mx", "nn"]
+__all__ = [
+    "BLAS_PATH",
+    "default_dtype",
+    "mx",
+    "nn",
+    "optim",
+    "tree_flatten",
+    "tree_map",
+    "tree_reduce",
+    "tree_unflatten",
+]

@@ -16,20 +16,20 @@ from typing import Any
 import attrs
 import numpy as np
 
-from qasr.adapters.mlx.asr_model import (
+from qasr.adapters.mlx.backend import default_dtype, mx
+from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
+from qasr.adapters.mlx.model.generate import default_max_new_tokens, greedy_generate
+from qasr.adapters.mlx.model.kv_cache import KVCache
+from qasr.adapters.mlx.model.mel import log_mel_spectrogram
+from qasr.adapters.mlx.model.text_decoder import padded_causal_mask
+from qasr.adapters.mlx.model.thinker import (
     LoadedThinker,
     load_thinker,
     model_input_samples,
     parse_dtype,
 )
-from qasr.adapters.mlx.backend import default_dtype, mx
-from qasr.adapters.mlx.generate import default_max_new_tokens, greedy_generate
-from qasr.adapters.mlx.kv_cache import KVCache
-from qasr.adapters.mlx.mel import log_mel_spectrogram
-from qasr.adapters.mlx.model_files import resolve_model_folder
-from qasr.adapters.mlx.prompt import build_prompt_ids, parse_asr_output
-from qasr.adapters.mlx.text_decoder import padded_causal_mask
-from qasr.adapters.mlx.tokenizer import Tokenizer
+from qasr.adapters.mlx.text.prompt import build_prompt_ids, parse_asr_output
+from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.domain import (
     SAMPLE_RATE,
     AudioClip,
