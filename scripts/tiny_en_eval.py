@@ -5,13 +5,13 @@
 
 qasr transcribes every clip of the manifest (batched, language not forced, no context). The model
 is then dequantized into a temporary float copy in the original layout
-(qasr.adapters.mlx.checkpoint.dequantize: at float32, exactly the numbers qasr's quantized
-matmuls multiply with), and the official `Qwen3ASRModel.from_pretrained(copy, dtype=float32).transcribe(...)`
-transcribes the same clips in batches. Both are scored (WER/CER after
-qasr.training.metrics.normalize_transcript), and every clip whose text differs between the two is
-listed: the target is none. A differing clip is transcribed again by the official model alone,
-since its padded batches are not quite its one-by-one decoding. `--float FOLDER` also runs qasr
-on the float checkpoint the model was quantized from, to show what quantizing cost and which
+(qasr.adapters.mlx.checkpoint.dequantize: at float32, exactly the numbers qasr's quantized matmuls
+multiply with), and the official `Qwen3ASRModel.from_pretrained(copy,
+dtype=float32).transcribe(...)` transcribes the same clips in batches. Both are scored (WER/CER
+after qasr.training.metrics.normalize_transcript), and every clip whose text differs between the
+two is listed: the target is none. A differing clip is transcribed again by the official model
+alone, since its padded batches are not quite its one-by-one decoding. `--float FOLDER` also runs
+qasr on the float checkpoint the model was quantized from, to show what quantizing cost and which
 clips it changed.
 
 Both sides decode greedily at float32 with the same token budget (--max-new-tokens), so a clip

@@ -40,11 +40,16 @@ def imported_modules(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "module", sorted(p.name for p in APP.glob("*.py") if p.name != "bootstrap.py")
+    "module",
+    sorted(str(p.relative_to(APP)) for p in APP.rglob("*.py") if p.name != "bootstrap.py"),
 )
 def test_only_the_composition_root_imports_adapters(module: str) -> None:
-    adapters = [name for name in imported_modules(APP / module) if name.startswith("qasr.adapters")]
-    assert adapters == [], f"app/{module} imports {adapters}; go through app/bootstrap.py"
+    concrete = [
+        name
+        for name in imported_modules(APP / module)
+        if name.startswith(("qasr.adapters", "qasr.training"))
+    ]
+    assert concrete == [], f"app/{module} imports {concrete}; go through app/bootstrap.py"
 
 
 def test_the_ast_check_sees_function_local_imports(tmp_path: Path) -> None:
@@ -63,3 +68,45 @@ def test_importing_loads_no_heavy_dependency(module: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert run.stdout.strip() == "[]", f"import {module} loaded {run.stdout.strip()}"
+
+
+# A meta-path finder that makes `import mlx` fail, as on a machine without MLX installed.
+NO_MLX = """
+import sys
+class NoMlx:
+    def find_spec(self, name, path=None, target=None):
+        if name == "mlx" or name.startswith("mlx."):
+            raise ModuleNotFoundError("No module named 'mlx' (blocked by the test)")
+sys.meta_path.insert(0, NoMlx())
+"""
+
+
+def test_the_mlx_free_parts_work_without_mlx(tmp_path: Path) -> None:
+    """`import qasr`, the domain, the writers, the tokenizer, model resolution and the testing kit
+    need no MLX: a server or batch driver process must not (issue 12)."""
+    from tests.support.qwen_vocab import write_qwen_tokenizer_files
+
+    folder = write_qwen_tokenizer_files(tmp_path / "model")
+    probe = (
+        NO_MLX
+        + f"""
+import qasr, qasr.domain, qasr.testing, qasr.testing.contracts
+from qasr.adapters.writers import get_writer, render
+from qasr.adapters.mlx.text.tokenizer import Tokenizer
+from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
+from qasr.domain import Segment, Transcript
+folder = resolve_model_folder({str(folder)!r})
+ids = Tokenizer.from_folder(folder).encode("hello world")
+transcript = Transcript(text="hello", segments=(Segment("hello", 0.0, 0.5),), duration=1.0)
+print(len(ids), render(get_writer("srt"), transcript).splitlines()[2])
+try:
+    import qasr.adapters.mlx.backend
+except Exception as error:
+    print(type(error).__name__)
+"""
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["2", "hello", "MissingExtraError"]

@@ -31,6 +31,9 @@ _LAZY = {
     "load_audio": "qasr.app.entry.session",
     "load_model": "qasr.app.entry.session",
     "transcribe": "qasr.app.entry.session",
+    "transcribe_async": "qasr.app.entry.session",
+    "transcribe_batch": "qasr.app.entry.session",
+    "transcribe_batch_async": "qasr.app.entry.session",
     "TranscriptionService": "qasr.app.use_cases.service",
     "align": "qasr.app.entry.session",
     "build_service": "qasr.app.bootstrap",
@@ -67,4 +70,7 @@ __all__ = [
     "load_audio",
     "load_model",
     "transcribe",
+    "transcribe_async",
+    "transcribe_batch",
+    "transcribe_batch_async",
 ]

@@ -25,7 +25,7 @@ pytest.importorskip("qwen_asr")
 
 from qasr.adapters.mlx.aligner import MlxAligner, TimestampClasses  # noqa: E402
 from qasr.adapters.mlx.backend import mx  # noqa: E402
-from qasr.adapters.mlx.model.thinker import load_thinker  # noqa: E402
+from qasr.adapters.mlx.checkpoint.reading import load_thinker  # noqa: E402
 from qasr.adapters.mlx.text.tokenizer import Tokenizer  # noqa: E402
 
 # The released Qwen3-ForcedAligner-0.6B's head and timestamp settings.

@@ -13,9 +13,10 @@ from tests.parity_hf.hf_cases import NEW_TOKENS, AlignerCase, HfReference, rel_e
 
 from qasr.adapters.mlx.aligner import MlxAligner
 from qasr.adapters.mlx.backend import mx
-from qasr.adapters.mlx.checkpoint.config import Layout, read_checkpoint_config
+from qasr.adapters.mlx.checkpoint.config import read_checkpoint_config
 from qasr.adapters.mlx.checkpoint.files import safetensors_files
 from qasr.adapters.mlx.checkpoint.layout_convert import convert_layout
+from qasr.adapters.mlx.checkpoint.weights import Layout
 from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.adapters.mlx.text.prompt import build_prompt
 from qasr.errors import CheckpointError

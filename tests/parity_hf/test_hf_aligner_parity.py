@@ -15,7 +15,7 @@ import pytest
 from tests.parity_hf.hf_cases import AlignerCase, HfReference
 
 from qasr.adapters.mlx.aligner import MlxAligner
-from qasr.adapters.mlx.checkpoint.config import Layout
+from qasr.adapters.mlx.checkpoint.weights import Layout
 
 pytestmark = pytest.mark.parity
 

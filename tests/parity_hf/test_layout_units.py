@@ -9,20 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qasr.adapters.mlx.checkpoint.config import (
-    WEIGHT_PREFIXES,
-    Layout,
-    module_name,
-    read_checkpoint_config,
-)
+from qasr.adapters.mlx.checkpoint.config import read_checkpoint_config
 from qasr.adapters.mlx.checkpoint.layout_convert import (
     aligner_config,
-    checkpoint_name,
     convert_config,
     convert_layout,
     hf_config,
     mrope_section,
     original_config,
+)
+from qasr.adapters.mlx.checkpoint.weights import (
+    WEIGHT_PREFIXES,
+    Layout,
+    checkpoint_name,
+    module_name,
 )
 from qasr.errors import CheckpointError
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.training.tiny import AUDIO_TOKEN_ID, IM_END_ID, tiny_tokenizer, tone
 
-from qasr.adapters.mlx.model.audio_encoder import audio_token_count
+from qasr.adapters.mlx.model.lengths import audio_token_count
 from qasr.adapters.mlx.text.prompt import build_prompt_ids
 from qasr.domain import find_language
 from qasr.training.batches import answer_text, make_batch, step_indices

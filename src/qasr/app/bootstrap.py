@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from qasr.adapters.mlx.checkpoint.files import DEFAULT_ALIGNER, DEFAULT_MODEL
 from qasr.app.use_cases.service import TranscriptionService
 from qasr.domain import Transcript
-from qasr.errors import FeatureUnavailableError, InvalidInputError
+from qasr.errors import FeatureUnavailableError, InvalidInputError, ModelNotFoundError
 from qasr.ports import Aligner, AudioSource, Diarizer, Recognizer
-
-DEFAULT_MODEL = "Qwen/Qwen3-ASR-0.6B"
-DEFAULT_ALIGNER = "Qwen/Qwen3-ForcedAligner-0.6B"
 
 
 def build_service(
@@ -43,10 +42,17 @@ def build_service(
     loads, rather than after the first file. `batch_size` bounds how many chunks decode
     together (default: the recognizer's own).
     """
+    _locate_checkpoints(
+        (model, "--model") if recognizer is None else None,
+        (forced_aligner, "--forced-aligner") if timestamps and aligner is None else None,
+    )
     if timestamps and aligner is None:
         aligner = build_aligner(forced_aligner, dtype=dtype)
     if diarize and diarizer is None:
-        diarizer = build_diarizer()
+        raise FeatureUnavailableError(
+            "speaker diarization is not available in this version of qasr; pass your own "
+            "qasr.ports.Diarizer to build_service(diarizer=...)"
+        )
     if audio_source is None:
         audio_source = build_audio_source()
     if recognizer is None:
@@ -59,6 +65,22 @@ def build_service(
         max_chunk_seconds=max_chunk_seconds,
         batch_size=batch_size,
     )
+
+
+def _locate_checkpoints(*wanted: tuple[str, str] | None) -> None:
+    """One error naming every (name, flag) checkpoint that cannot be found without the network,
+    before either model loads: a wrong --model and a missing aligner are mended at once."""
+    from qasr.adapters.mlx.checkpoint.files import locate_model_folder
+
+    problems = []
+    for name, flag in filter(None, wanted):
+        try:
+            locate_model_folder(name, flag=flag)
+        except ModelNotFoundError as problem:
+            whose = "the forced aligner for word timestamps: " if flag == "--forced-aligner" else ""
+            problems.append(f"{whose}{problem}")
+    if problems:
+        raise ModelNotFoundError("; and ".join(problems))
 
 
 def build_audio_source() -> AudioSource:
@@ -111,13 +133,6 @@ def build_aligner(model: str = DEFAULT_ALIGNER, *, dtype: str | None = None) -> 
     return MlxAligner.from_pretrained(model, dtype=dtype)
 
 
-def build_diarizer() -> Diarizer:
-    raise FeatureUnavailableError(
-        "speaker diarization is not available in this version of qasr; pass your own "
-        "qasr.ports.Diarizer to build_service(diarizer=...)"
-    )
-
-
 def check_output_format(name: str) -> None:
     """Raise `OutputFormatError` for a format no writer provides ("all" is every writer)."""
     from qasr.adapters.writers import writers_for
@@ -151,3 +166,11 @@ def convert_layout(model: str, output: str | os.PathLike[str], layout: str) -> P
     from qasr.adapters.mlx.checkpoint.layout_convert import convert_layout as rewrite
 
     return rewrite(resolve_model_folder(model), output, layout)
+
+
+def train_model(*, on_progress: Callable[[str], None] | None = None, **settings: Any) -> Path:
+    """`qasr train`: the trainer built from `settings` (the fields of
+    `qasr.training.trainer.TrainingConfig`), run to the end; returns the exported folder."""
+    from qasr.training.trainer import TrainingConfig, train
+
+    return train(TrainingConfig(**settings), on_progress=on_progress)

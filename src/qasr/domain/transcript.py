@@ -120,3 +120,8 @@ class Transcript:
     @property
     def truncated(self) -> bool:
         return self.finish_reason is FinishReason.LENGTH
+
+    @property
+    def speaker_segments(self) -> tuple[SpeakerSpan, ...]:
+        """`speakers` under the name mlx-qwen3-asr's results use, so its users need not rename."""
+        return self.speakers

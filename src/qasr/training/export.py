@@ -13,18 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qasr.adapters.mlx.backend import mx
+from qasr.adapters.mlx.backend import dtype_name, mx
 from qasr.adapters.mlx.checkpoint.config import CheckpointConfig
-from qasr.adapters.mlx.checkpoint.convert import MAX_SHARD_BYTES
-from qasr.adapters.mlx.checkpoint.dequantize import (
-    float_config,
-    original_layout_tensors,
-    write_original_checkpoint,
-)
+from qasr.adapters.mlx.checkpoint.dequantize import float_config, original_layout_tensors
+from qasr.adapters.mlx.checkpoint.writing import MAX_SHARD_BYTES, write_original_checkpoint
 from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.training.lora import merged_parameters
-
-_DTYPE_NAMES = {mx.float32: "float32", mx.bfloat16: "bfloat16", mx.float16: "float16"}
 
 
 def checkpoint_tensors(model: Qwen3ASRThinker, dtype: mx.Dtype) -> dict[str, mx.array]:
@@ -33,7 +27,7 @@ def checkpoint_tensors(model: Qwen3ASRThinker, dtype: mx.Dtype) -> dict[str, mx.
 
 
 def exported_config(base: CheckpointConfig, dtype: mx.Dtype) -> dict[str, Any]:
-    return float_config(base, _DTYPE_NAMES.get(dtype, "float32"))
+    return float_config(base, dtype_name(dtype))
 
 
 def export_checkpoint(

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from qasr.adapters.mlx.backend import mx, nn
-from qasr.adapters.mlx.checkpoint.convert import MAX_SHARD_BYTES, write_json, write_weights
+from qasr.adapters.mlx.checkpoint.files import write_json
+from qasr.adapters.mlx.checkpoint.writing import MAX_SHARD_BYTES, write_weights
 from qasr.adapters.mlx.model.audio_encoder import AudioEncoderConfig
 from qasr.adapters.mlx.model.text_decoder import TextConfig
 from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker

@@ -14,6 +14,7 @@ from qasr.adapters.audio import write_wav
 from qasr.app import bootstrap
 from qasr.app.entry.cli import main
 from qasr.app.entry.session import align
+from qasr.app.use_cases.service import TranscriptionService
 from qasr.domain import AudioClip, RecognitionOptions, Segment, Transcript, find_language
 from qasr.testing import FakeAligner
 
@@ -131,6 +132,20 @@ def test_align_needs_no_recognizer(talk) -> None:
     transcript = align(str(talk), TEXT, language="English", aligner=FakeAligner())
     assert [segment.text for segment in transcript.segments] == fake_units(TEXT)
     assert transcript.text == TEXT and transcript.language == find_language("en")
+
+
+def test_qasr_align_runs_the_service_use_case(talk, capsys, monkeypatch) -> None:
+    asked: list[tuple[Any, str, Any]] = []
+    use_case = TranscriptionService.align
+
+    def spy(self: TranscriptionService, source: Any, text: str, language: Any = None, **kw: Any):
+        asked.append((source, text, language))
+        return use_case(self, source, text, language, **kw)
+
+    monkeypatch.setattr(TranscriptionService, "align", spy)
+    status, out, _ = run(["align", "talk.wav", "--text", TEXT, "--language", "zh"], capsys)
+    assert status == 0 and len(out.splitlines()) == len(fake_units(TEXT))
+    assert asked == [("talk.wav", TEXT, find_language("Chinese"))]
 
 
 # --- end to end with the MLX aligner on tiny random checkpoints (needs torch + qwen_asr) ---

@@ -285,3 +285,56 @@ def test_many_files_share_one_recognizer_and_survive_a_bad_one() -> None:
 def test_impossible_settings_are_refused(kwargs: dict) -> None:
     with pytest.raises(InvalidInputError):
         TranscriptionService(FakeAudioSource(), FakeRecognizer(), **kwargs)
+
+
+# --- align: timing a transcript already known ---------------------------------------------------
+
+KNOWN_TEXT = "Hello, world! 你好。"
+
+
+def test_align_times_the_whole_recording_in_one_aligner_call() -> None:
+    aligner, recognizer, events = RecordingAligner(), FakeRecognizer(), Recorder()
+    samples = speech(3)  # longer than a chunk: the text cannot be cut to match chunks
+    transcript = service(recognizer, aligner=aligner).align(
+        samples, KNOWN_TEXT, "en", on_progress=events
+    )
+    clip = AudioClip(samples)
+    assert aligner.asked == [(pytest.approx(clip.duration), KNOWN_TEXT, ENGLISH)]
+    assert transcript.segments == FakeAligner().align(clip, KNOWN_TEXT, ENGLISH)
+    assert (transcript.text, transcript.language) == (KNOWN_TEXT, ENGLISH)
+    assert transcript.duration == pytest.approx(clip.duration) and transcript.chunks == ()
+    assert recognizer.calls == []
+    assert events.stages == [Stage.AUDIO_LOADED, Stage.ALIGNED, Stage.COMPLETED]
+
+
+def test_align_without_a_language_passes_none_on() -> None:
+    aligner = RecordingAligner()
+    transcript = service(aligner=aligner).align(tone(1.0), "one two")
+    assert aligner.asked[0][2] is None and transcript.language is None
+
+
+def test_align_without_an_aligner_says_so() -> None:
+    with pytest.raises(FeatureUnavailableError, match="forced aligner"):
+        service().align(tone(1.0), "one two")
+
+
+def test_a_service_built_to_align_only_refuses_to_transcribe() -> None:
+    svc = TranscriptionService(FakeAudioSource(), None, FakeAligner())
+    assert [s.text for s in svc.align(tone(1.0), "one two").segments] == ["one", "two"]
+    with pytest.raises(FeatureUnavailableError, match="recognizer"):
+        svc.transcribe(tone(1.0))
+    with pytest.raises(FeatureUnavailableError, match="recognizer"):
+        list(svc.transcribe_many([tone(1.0)]))
+
+
+def test_with_aligner_swaps_only_the_aligner() -> None:
+    original = service(aligner=FakeAligner(), batch_size=2)
+    other = RecordingAligner()
+    swapped = original.with_aligner(other)
+    assert swapped.aligner is other and original.aligner == FakeAligner()
+    assert (swapped.recognizer, swapped.audio_source, swapped.diarizer) == (
+        original.recognizer, original.audio_source, original.diarizer
+    )  # fmt: skip
+    assert (swapped.max_chunk_seconds, swapped.batch_size) == (2.0, 2)
+    swapped.transcribe(speech(2), timestamps=True)
+    assert len(other.asked) == 2

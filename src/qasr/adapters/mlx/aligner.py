@@ -17,15 +17,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from qasr.adapters.mlx.backend import default_dtype, mx
-from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
+from qasr.adapters.mlx.backend import default_dtype, mx, parse_dtype
+from qasr.adapters.mlx.checkpoint.files import DEFAULT_ALIGNER, resolve_model_folder
+from qasr.adapters.mlx.checkpoint.reading import LoadedThinker, load_thinker
 from qasr.adapters.mlx.model.mel import log_mel_spectrogram
-from qasr.adapters.mlx.model.thinker import (
-    LoadedThinker,
-    load_thinker,
-    model_input_samples,
-    parse_dtype,
-)
+from qasr.adapters.mlx.model.thinker import model_input_samples
 from qasr.adapters.mlx.text.prompt import AUDIO_END, AUDIO_PAD, AUDIO_START
 from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.adapters.mlx.text.word_units import split_words
@@ -33,7 +29,6 @@ from qasr.domain import SAMPLE_RATE, AudioClip, Language, Segment
 from qasr.domain.monotonic import repair_timestamps
 from qasr.errors import CheckpointError, InvalidInputError
 
-DEFAULT_ALIGNER = "Qwen/Qwen3-ForcedAligner-0.6B"
 TIMESTAMP = "<timestamp>"
 
 
@@ -78,7 +73,7 @@ class MlxAligner:
     def from_pretrained(
         cls, model: str | Path = DEFAULT_ALIGNER, *, dtype: str | None = None
     ) -> MlxAligner:
-        folder = resolve_model_folder(model)
+        folder = resolve_model_folder(model, flag="--forced-aligner")
         thinker = load_thinker(folder, parse_dtype(dtype) or default_dtype())
         return cls(thinker, Tokenizer.from_folder(folder), source=str(model))
 
@@ -126,16 +121,17 @@ class MlxAligner:
         words = tuple(split_words(text, language))
         model = self.thinker.model
         clip = model_input_samples(samples, self.thinker.config.pads_short_clips)
-        mel = log_mel_spectrogram(clip).astype(self.thinker.dtype)
-        audio = model.audio_tower(mel)
-        prompt = self.prompt_ids(words, n_audio_tokens=audio.shape[0])
-        prompt_ids = mx.array(prompt, dtype=mx.int32)
-        embeds = model.embed_prompt(prompt_ids, audio, self.thinker.config.audio_token_id)
-        hidden = model.model(embeds[None], 0)[0]
-        positions = [i for i, token in enumerate(prompt) if token == self.timestamp_token_id]
-        # Only the timestamp positions are read, so only they go through the head.
-        logits = model.lm_head(hidden[mx.array(positions, dtype=mx.int32)])
-        classes = np.array(mx.argmax(logits.astype(mx.float32), axis=-1), dtype=np.int64)
+        with self.thinker.lock:  # see LoadedThinker.lock
+            mel = log_mel_spectrogram(clip).astype(self.thinker.dtype)
+            audio = model.audio_tower(mel)
+            prompt = self.prompt_ids(words, n_audio_tokens=audio.shape[0])
+            prompt_ids = mx.array(prompt, dtype=mx.int32)
+            embeds = model.embed_prompt(prompt_ids, audio, self.thinker.config.audio_token_id)
+            hidden = model.model(embeds[None], 0)[0]
+            positions = [i for i, token in enumerate(prompt) if token == self.timestamp_token_id]
+            # Only the timestamp positions are read, so only they go through the head.
+            logits = model.lm_head(hidden[mx.array(positions, dtype=mx.int32)])
+            classes = np.array(mx.argmax(logits.astype(mx.float32), axis=-1), dtype=np.int64)
         # torch multiplies the int64 classes by the float segment time in float32.
         milliseconds = classes.astype(np.float32) * np.float32(self.segment_milliseconds)
         return TimestampClasses(
@@ -162,4 +158,4 @@ class MlxAligner:
         }
 
 
-__all__ = ["DEFAULT_ALIGNER", "TIMESTAMP", "MlxAligner", "TimestampClasses", "aligner_prompt"]
+__all__ = ["TIMESTAMP", "MlxAligner", "TimestampClasses", "aligner_prompt"]

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from qasr.errors import MissingExtraError
+from qasr.errors import InvalidInputError, MissingExtraError
 
 _CANDIDATES = (
     "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
@@ -51,6 +51,27 @@ except ImportError as error:  # pragma: no cover - depends on the install
     raise MissingExtraError("mlx", "cpu", "The MLX backend") from error
 
 
+# The float dtypes a checkpoint is run or written in, by the names config.json and --dtype use.
+DTYPES = {"float32": mx.float32, "bfloat16": mx.bfloat16, "float16": mx.float16}
+
+
+def parse_dtype(name: str | None) -> mx.Dtype | None:
+    """`--dtype` / `dtype=` (also fp32, bf16) as an MLX dtype; None stays None (the default)."""
+    if name is None:
+        return None
+    try:
+        return DTYPES[name.lower().replace("fp32", "float32").replace("bf16", "bfloat16")]
+    except KeyError:
+        raise InvalidInputError(
+            f"unknown dtype {name!r}; choose one of {', '.join(DTYPES)}"
+        ) from None
+
+
+def dtype_name(dtype: mx.Dtype) -> str:
+    """The config.json name of an MLX dtype (`mx.bfloat16` -> "bfloat16")."""
+    return str(dtype).removeprefix("mlx.core.")
+
+
 def default_dtype() -> mx.Dtype:
     """float32 on CPU (MLX's CPU half-precision matmul is very slow), bfloat16 on a GPU."""
     return mx.float32 if mx.default_device() == mx.cpu else mx.bfloat16
@@ -58,10 +79,13 @@ def default_dtype() -> mx.Dtype:
 
 __all__ = [
     "BLAS_PATH",
+    "DTYPES",
     "default_dtype",
+    "dtype_name",
     "mx",
     "nn",
     "optim",
+    "parse_dtype",
     "tree_flatten",
     "tree_map",
     "tree_reduce",

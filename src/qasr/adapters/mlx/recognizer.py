@@ -8,7 +8,6 @@ as the official backend batches; each row gets its own context, language and tok
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,19 +15,15 @@ from typing import Any
 import attrs
 import numpy as np
 
-from qasr.adapters.mlx.backend import default_dtype, mx
+from qasr.adapters.mlx.backend import default_dtype, mx, parse_dtype
 from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
+from qasr.adapters.mlx.checkpoint.reading import LoadedThinker, load_thinker
 from qasr.adapters.mlx.model.generate import default_max_new_tokens, greedy_generate
 from qasr.adapters.mlx.model.kv_cache import KVCache
 from qasr.adapters.mlx.model.mel import log_mel_spectrogram
 from qasr.adapters.mlx.model.text_decoder import padded_causal_mask
-from qasr.adapters.mlx.model.thinker import (
-    LoadedThinker,
-    load_thinker,
-    model_input_samples,
-    parse_dtype,
-)
-from qasr.adapters.mlx.text.prompt import build_prompt_ids, parse_asr_output
+from qasr.adapters.mlx.model.thinker import model_input_samples
+from qasr.adapters.mlx.text.prompt import build_prompt_ids, parse_asr_output, repetition_trimmed
 from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.domain import (
     SAMPLE_RATE,
@@ -85,9 +80,6 @@ class MlxRecognizer:
         self.source = source
         self.batch_size = batch_size
         self.eos_ids = frozenset(thinker.config.eos_token_ids) | tokenizer.eos_ids
-        # One model, one computation at a time: MLX evaluation is not safe to interleave from
-        # several threads on shared weights and caches.
-        self._lock = threading.Lock()
 
     @classmethod
     def from_pretrained(
@@ -124,10 +116,12 @@ class MlxRecognizer:
     def _transcript(clip: AudioClip, options: RecognitionOptions, decoded: Decoded) -> Transcript:
         forced = options.language.prompt_name if options.language else None
         language, text = parse_asr_output(decoded.raw_text, user_language=forced)
+        # The official output parser trims a repetition loop silently; qasr says it did.
+        trimmed = repetition_trimmed(decoded.raw_text)
         return Transcript(
             text=text,
             language=find_language(language) if language else None,
-            finish_reason=decoded.finish_reason,
+            finish_reason=FinishReason.REPETITION if trimmed else decoded.finish_reason,
             duration=clip.duration,
         )
 
@@ -149,7 +143,7 @@ class MlxRecognizer:
             option.max_new_tokens or default_max_new_tokens(clip.size / SAMPLE_RATE)
             for clip, option in zip(clips, options, strict=True)
         ]
-        with self._lock:
+        with self.thinker.lock:
             prefill = self._prefill(clips, options)
             model = self.thinker.model
             first_logits = model.logits(prefill.hidden[:, -1, :])
@@ -187,7 +181,7 @@ class MlxRecognizer:
         self, samples: np.ndarray, options: RecognitionOptions = _DEFAULT_OPTIONS
     ) -> mx.array:
         """Logits [L, V] at every prompt position: the prefill that parity tests compare."""
-        with self._lock:
+        with self.thinker.lock:
             clip = model_input_samples(samples, self.thinker.config.pads_short_clips)
             prefill = self._prefill([clip], [options])
             return self.thinker.model.logits(prefill.hidden[0])

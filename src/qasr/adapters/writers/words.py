@@ -10,13 +10,13 @@ brackets to the word after). If any word cannot be found, the segments are used 
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import unicodedata
 from collections.abc import Sequence
 
 from qasr.adapters.writers.cues import Word, needs_space
-from qasr.domain import Segment, SpeakerSpan, Transcript
+from qasr.domain import Transcript
+from qasr.domain.speakers import speakers_of
 from qasr.errors import OutputFormatError
 
 
@@ -92,32 +92,10 @@ def restore_punctuation(text: str, words: Sequence[str]) -> list[tuple[str, bool
     ]
 
 
-def _speakers_for(segments: Sequence[Segment], turns: Sequence[SpeakerSpan]) -> list[str | None]:
-    """The turn each word overlaps most; for a word in no turn, the nearest turn."""
-    if not turns:
-        return [None] * len(segments)
-    starts = [turn.start for turn in turns]
-    longest = max(turn.end - turn.start for turn in turns)
-    speakers: list[str | None] = []
-    for segment in segments:
-        # Only turns starting after `segment.start - longest` can overlap the word; one more on
-        # each side covers the nearest turn when none overlaps.
-        low = max(bisect.bisect_left(starts, segment.start - longest) - 1, 0)
-        high = min(bisect.bisect_right(starts, segment.end) + 1, len(turns))
-
-        def closeness(turn: SpeakerSpan, segment: Segment = segment) -> tuple[float, float]:
-            overlap = min(turn.end, segment.end) - max(turn.start, segment.start)
-            distance = max(turn.start - segment.end, segment.start - turn.end, 0.0)
-            return max(overlap, 0.0), -distance
-
-        speakers.append(max(turns[low:high], key=closeness).speaker)
-    return speakers
-
-
 def transcript_words(transcript: Transcript) -> list[Word]:
     """The transcript's timed words with punctuation restored and speakers attached."""
     segments = [segment for segment in transcript.segments if segment.text.strip()]
-    speakers = _speakers_for(segments, transcript.speakers)
+    speakers = speakers_of(segments, transcript.speakers)
     restored = restore_punctuation(transcript.text, [segment.text for segment in segments])
     if restored is None:
         texts = [segment.text.strip() for segment in segments]
@@ -130,8 +108,9 @@ def transcript_words(transcript: Transcript) -> list[Word]:
 
 
 def require_timestamps(transcript: Transcript, format_name: str) -> None:
-    """Refuse, before anything is written, a transcript that has no word times."""
-    if not transcript.has_timestamps:
+    """Refuse, before anything is written, a transcript that has no word times (one with no
+    text has no words to time: its subtitles are empty, not refused)."""
+    if not transcript.has_timestamps and transcript.text.strip():
         raise OutputFormatError(
             f"{format_name} output needs word timestamps; run with --timestamps "
             "(timestamps=True in Python) so the forced aligner times each word"

@@ -37,7 +37,9 @@ def _build_convert_parser() -> argparse.ArgumentParser:
         choices=("original", "hf"),
         help="rewrite in the qwen-asr (original) or transformers (hf) layout, weights unchanged",
     )
-    parser.add_argument("--force", action="store_true", help="replace a non-empty --output")
+    parser.add_argument(
+        "--force", action="store_true", help="replace an --output folder that qasr wrote"
+    )
     parser.add_argument("--verbose", action="store_true", help="tracebacks")
     return parser
 
@@ -102,8 +104,12 @@ def _build_train_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="auxiliary CTC loss on the audio tokens (helps training from scratch; default 0)",
     )
-    parser.add_argument("--steps", type=positive_int, default=1000, help="optimizer steps")
-    parser.add_argument("--batch-size", type=positive_int, default=8, help="clips per step")
+    parser.add_argument(
+        "--steps", type=positive_int, default=1000, help="optimizer steps (default: 1000)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=8, help="clips per step (default: 8)"
+    )
     parser.add_argument(
         "--lr", type=float, help="peak learning rate (default: 1e-5 full, 1e-4 LoRA)"
     )
@@ -130,9 +136,7 @@ def train_command(words: Sequence[str]) -> int:
     if isinstance(args, int):
         return args
     try:
-        from qasr.training.trainer import TrainingConfig, train
-
-        config = TrainingConfig(
+        folder = bootstrap.train_model(
             data=args.data,
             valid=args.valid,
             model=args.model,
@@ -153,8 +157,8 @@ def train_command(words: Sequence[str]) -> int:
             save_every=args.save_every,
             eval_clips=args.eval_clips,
             resume=args.resume,
+            on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr),
         )
-        folder = train(config, on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr))
     except QasrError as error:
         return report_error(error, verbose=args.verbose)
     except KeyboardInterrupt:

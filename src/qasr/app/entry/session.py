@@ -1,28 +1,40 @@
-"""The public entry points: `Session`, `load_model`, `transcribe`.
+"""The public entry points: `Session`, `load_model`, `transcribe`, `transcribe_batch`, `align`.
 
 A `Session` owns one loaded model (recognizer + tokenizer inside it) and the service that drives it;
-nothing is global except the one default session that `qasr.transcribe()` keeps for convenience.
+nothing is global except the default sessions that `qasr.transcribe()` keeps for convenience.
+The keyword arguments are also mlx-qwen3-asr's, so its users switch by changing one import
+(`qasr.app.entry.compat`; README, "Python API").
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from concurrent.futures import Executor
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 
 from qasr.app import bootstrap
 from qasr.app.bootstrap import DEFAULT_MODEL
-from qasr.domain import Language, ProgressCallback, RecognitionOptions, Transcript, find_language
+from qasr.app.entry.compat import ModelInfo, dtype_name, not_yet, refuse_later_work, with_verbose
+from qasr.app.use_cases.service import TranscriptionService
+from qasr.domain import Language, ProgressCallback, RecognitionOptions, Transcript
 from qasr.errors import InvalidInputError
 from qasr.ports import Aligner, AudioInput, AudioSource, Diarizer, Recognizer
 
+T = TypeVar("T")
+PerItem: TypeAlias = T | Sequence[T]  # one value for every input, or a list of one each
 
-def load_model(name_or_path: str = DEFAULT_MODEL, dtype: str | None = None) -> Recognizer:
-    """Load a Qwen3-ASR checkpoint (hub id or local folder) as a recognizer."""
-    return bootstrap.build_recognizer(name_or_path, dtype=dtype)
+
+def load_model(name_or_path: str = DEFAULT_MODEL, dtype: object = None) -> Recognizer:
+    """Load a Qwen3-ASR checkpoint (hub id or local folder) as a recognizer.
+
+    `dtype` is a name ("bfloat16") or an MLX dtype (`mx.bfloat16`); None picks the device's default.
+    """
+    return bootstrap.build_recognizer(name_or_path, dtype=dtype_name(dtype))
 
 
 class Session:
@@ -31,25 +43,26 @@ class Session:
     `model` is a hub id, a folder, or an already loaded recognizer (`load_model(...)`, or any
     object implementing `qasr.ports.Recognizer`). `aligner` is a `qasr.ports.Aligner`, or the
     hub id or folder of a Qwen3-ForcedAligner checkpoint, loaded when timestamps are first
-    asked for (default: the 0.6B one).
+    asked for (default: the 0.6B one). `diarizer` (a `qasr.ports.Diarizer`) serves `diarize=True`.
     """
 
     def __init__(
         self,
         model: str | Recognizer = DEFAULT_MODEL,
-        dtype: str | None = None,
+        dtype: object = None,
         *,
         audio_source: AudioSource | None = None,
         aligner: Aligner | str | None = None,
         diarizer: Diarizer | None = None,
         max_chunk_seconds: float = 30.0,
     ) -> None:
-        recognizer = load_model(model, dtype) if isinstance(model, str) else model
-        self.recognizer = recognizer
-        self._dtype = dtype
-        self._aligner_model = aligner if isinstance(aligner, str) else bootstrap.DEFAULT_ALIGNER
+        self.dtype = dtype_name(dtype)
+        self.recognizer = load_model(model, self.dtype) if isinstance(model, str) else model
+        self._aligner_name = aligner if isinstance(aligner, str) else bootstrap.DEFAULT_ALIGNER
+        self._loaded_aligners: dict[str, Aligner] = {}
+        self._aligner_lock = threading.Lock()  # worker threads must not load one aligner twice
         self._service = bootstrap.build_service(
-            recognizer=recognizer,
+            recognizer=self.recognizer,
             audio_source=audio_source,
             aligner=None if isinstance(aligner, str) else aligner,
             diarizer=diarizer,
@@ -60,79 +73,149 @@ class Session:
         self,
         audio: AudioInput,
         *,
-        language: str | Language | None = None,
         context: str = "",
-        max_new_tokens: int | None = None,
+        language: str | Language | None = None,
         return_timestamps: bool = False,
+        return_chunks: bool = False,
+        forced_aligner: Aligner | str | None = None,
+        max_new_tokens: int | None = None,
+        diarize: bool = False,
+        verbose: bool = False,
         on_progress: ProgressCallback | None = None,
+        **later_work: Any,
     ) -> Transcript:
+        """Transcribe one recording of any length.
+
+        `audio` is a path, 16 kHz samples or `(samples, rate)`. `return_timestamps` fills
+        `segments` with word times; `return_chunks` keeps the per-chunk records in `chunks`
+        (left empty otherwise); `forced_aligner` (an `Aligner`, or a hub id or folder) times this
+        call's words instead of the session's aligner. `diarize` fills `speakers` with the
+        session's diarizer. `verbose` also prints each progress event on stderr.
+        """
+        refuse_later_work(later_work, "transcribe")
         options = RecognitionOptions(
-            language=language, context=context, max_new_tokens=max_new_tokens
+            language=language or None, context=context or "", max_new_tokens=max_new_tokens
         )
-        if return_timestamps:
-            self._ensure_aligner()
-        return self._service.transcribe(
-            audio, options, timestamps=return_timestamps, on_progress=on_progress
+        service = self._service_for(return_timestamps, diarize, forced_aligner)
+        (transcript,) = service.transcribe_batch(
+            [audio],
+            [options],
+            timestamps=return_timestamps,
+            diarize=diarize,
+            return_chunks=return_chunks,
+            on_progress=with_verbose(on_progress, verbose),
         )
+        return transcript
 
     def transcribe_batch(
         self,
         audios: Sequence[AudioInput],
         *,
-        language: PerItem[str | Language | None] = None,
         context: PerItem[str] = "",
-        max_new_tokens: int | None = None,
+        language: PerItem[str | Language | None] = None,
         return_timestamps: bool = False,
+        return_chunks: bool = False,
+        forced_aligner: Aligner | str | None = None,
+        max_new_tokens: int | None = None,
+        diarize: bool = False,
+        verbose: bool = False,
         on_progress: ProgressCallback | None = None,
+        **later_work: Any,
     ) -> list[Transcript]:
         """Transcribe several inputs together (their chunks are decoded as batches).
 
-        `language` and `context` are one value for all inputs or a list with one per input.
+        `language` and `context` are one value for all inputs or a list with one per input; the
+        other arguments are `transcribe`'s.
         """
+        refuse_later_work(later_work, "transcribe_batch")
         languages = _per_item(language, len(audios), "language")
         contexts = _per_item(context, len(audios), "context")
         options = [
-            RecognitionOptions(language=lang, context=ctx, max_new_tokens=max_new_tokens)
+            RecognitionOptions(
+                language=lang or None, context=ctx or "", max_new_tokens=max_new_tokens
+            )
             for lang, ctx in zip(languages, contexts, strict=True)
         ]
-        if return_timestamps:
-            self._ensure_aligner()
-        return self._service.transcribe_batch(
-            list(audios), options, timestamps=return_timestamps, on_progress=on_progress
+        return self._service_for(return_timestamps, diarize, forced_aligner).transcribe_batch(
+            list(audios),
+            options,
+            timestamps=return_timestamps,
+            diarize=diarize,
+            return_chunks=return_chunks,
+            on_progress=with_verbose(on_progress, verbose),
         )
 
     def align(
-        self, audio: AudioInput, text: str, language: str | Language | None = None
+        self,
+        audio: AudioInput,
+        text: str,
+        language: str | Language | None = None,
+        *,
+        forced_aligner: Aligner | str | None = None,
     ) -> Transcript:
-        """Time the words of `text`, already known to be what `audio` says (no recognition).
+        """Time the words of `text`, already known to be what `audio` says (no recognition);
+        see `TranscriptionService.align`."""
+        return self._service.with_aligner(self._aligner(forced_aligner)).align(
+            audio, text, language
+        )
 
-        The transcript's `segments` are the aligner's units (punctuation dropped, one per CJK
-        character), in seconds; subtitle writers put the punctuation of `text` back.
-        """
-        aligner = self._ensure_aligner()
-        return _aligned_transcript(aligner, self._service.audio_source, audio, text, language)
-
-    def _ensure_aligner(self) -> Aligner:
-        if self._service.aligner is None:
-            self._service.aligner = bootstrap.build_aligner(self._aligner_model, dtype=self._dtype)
-        return self._service.aligner
-
-    async def transcribe_async(self, audio: AudioInput, **kwargs: Any) -> Transcript:
-        """`transcribe` on a worker thread, so an event loop stays responsive."""
-        return await asyncio.to_thread(self.transcribe, audio, **kwargs)
+    async def transcribe_async(
+        self, audio: AudioInput, *, executor: Executor | None = None, **kwargs: Any
+    ) -> Transcript:
+        """`transcribe` on a worker thread (or `executor`), so an event loop stays responsive."""
+        call = functools.partial(self.transcribe, audio, **kwargs)
+        if executor is None:
+            return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
 
     async def transcribe_batch_async(
         self, audios: Sequence[AudioInput], **kwargs: Any
     ) -> list[Transcript]:
         return await asyncio.to_thread(self.transcribe_batch, audios, **kwargs)
 
-    def model_info(self) -> dict[str, Any]:
+    @property
+    def model_info(self) -> ModelInfo:
+        """Model, path, dtype, vocabulary size, quantization, languages: read it as
+        `session.model_info()` or, as mlx-qwen3-asr does, `session.model_info[...]`."""
         info = getattr(self.recognizer, "model_info", None)
-        return dict(info()) if callable(info) else {"recognizer": type(self.recognizer).__name__}
+        return ModelInfo(
+            info() if callable(info) else {"recognizer": type(self.recognizer).__name__}
+        )
 
+    def init_streaming(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_yet("streaming transcription (init_streaming)", "transcribe whole recordings")
 
-T = TypeVar("T")
-PerItem = T | Sequence[T]
+    def feed_audio(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_yet("streaming transcription (feed_audio)", "transcribe whole recordings")
+
+    def finish_streaming(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_yet("streaming transcription (finish_streaming)", "transcribe whole recordings")
+
+    def _service_for(
+        self, timestamps: bool, diarize: bool, forced_aligner: Aligner | str | None
+    ) -> TranscriptionService:
+        if diarize and self._service.diarizer is None:
+            raise not_yet(
+                "built-in speaker diarization (diarize=True)",
+                "pass your own qasr.ports.Diarizer as Session(diarizer=...)",
+            )
+        if not (timestamps or diarize):  # diarize needs word times to fill the speakers' text
+            return self._service
+        aligner = self._aligner(forced_aligner)
+        if aligner is self._service.aligner:
+            return self._service
+        return self._service.with_aligner(aligner)
+
+    def _aligner(self, forced_aligner: Aligner | str | None) -> Aligner:
+        if forced_aligner is not None and not isinstance(forced_aligner, str):
+            return forced_aligner
+        if forced_aligner is None and self._service.aligner is not None:
+            return self._service.aligner
+        name = forced_aligner or self._aligner_name
+        with self._aligner_lock:
+            if name not in self._loaded_aligners:
+                self._loaded_aligners[name] = bootstrap.build_aligner(name, dtype=self.dtype)
+            return self._loaded_aligners[name]
 
 
 def _per_item(value: Any, count: int, name: str) -> list[Any]:
@@ -144,33 +227,102 @@ def _per_item(value: Any, count: int, name: str) -> list[Any]:
 
 
 _default_sessions: dict[tuple[str, str | None], Session] = {}
+# A recognizer object passed as `model=`: only the latest one's session is kept (its aligner stays
+# loaded across calls), so models a caller has dropped are not held forever.
+_latest_object_session: Session | None = None
 _default_lock = threading.Lock()
+
+
+def _default_session(model: str | Recognizer, dtype: object) -> Session:
+    global _latest_object_session
+    with _default_lock:
+        if not isinstance(model, str):
+            latest = _latest_object_session
+            if (
+                latest is None
+                or latest.recognizer is not model
+                or latest.dtype != dtype_name(dtype)
+            ):
+                latest = _latest_object_session = Session(model, dtype)
+            return latest
+        key = (model, dtype_name(dtype))
+        if key not in _default_sessions:
+            _default_sessions[key] = Session(model, dtype)
+        return _default_sessions[key]
 
 
 def transcribe(
     audio: AudioInput,
     *,
-    model: str = DEFAULT_MODEL,
-    dtype: str | None = None,
-    language: str | Language | None = None,
+    model: str | Recognizer = DEFAULT_MODEL,
     context: str = "",
-    max_new_tokens: int | None = None,
+    language: str | Language | None = None,
     return_timestamps: bool = False,
+    return_chunks: bool = False,
+    forced_aligner: Aligner | str | None = None,
+    dtype: object = None,
+    max_new_tokens: int | None = None,
+    diarize: bool = False,
+    verbose: bool = False,
     on_progress: ProgressCallback | None = None,
+    **later_work: Any,
 ) -> Transcript:
-    """Transcribe with a cached default session for (model, dtype)."""
-    with _default_lock:
-        session = _default_sessions.get((model, dtype))
-        if session is None:
-            session = _default_sessions[(model, dtype)] = Session(model, dtype)
-    return session.transcribe(
+    """`Session.transcribe` with a cached default session for (model, dtype)."""
+    refuse_later_work(later_work, "transcribe")
+    return _default_session(model, dtype).transcribe(
         audio,
-        language=language,
         context=context,
-        max_new_tokens=max_new_tokens,
+        language=language,
         return_timestamps=return_timestamps,
+        return_chunks=return_chunks,
+        forced_aligner=forced_aligner,
+        max_new_tokens=max_new_tokens,
+        diarize=diarize,
+        verbose=verbose,
         on_progress=on_progress,
     )
+
+
+def transcribe_batch(
+    audios: Sequence[AudioInput],
+    *,
+    model: str | Recognizer = DEFAULT_MODEL,
+    context: PerItem[str] = "",
+    language: PerItem[str | Language | None] = None,
+    return_timestamps: bool = False,
+    return_chunks: bool = False,
+    forced_aligner: Aligner | str | None = None,
+    dtype: object = None,
+    max_new_tokens: int | None = None,
+    diarize: bool = False,
+    verbose: bool = False,
+    on_progress: ProgressCallback | None = None,
+    **later_work: Any,
+) -> list[Transcript]:
+    """`Session.transcribe_batch` with the cached default session for (model, dtype)."""
+    refuse_later_work(later_work, "transcribe_batch")
+    return _default_session(model, dtype).transcribe_batch(
+        audios,
+        context=context,
+        language=language,
+        return_timestamps=return_timestamps,
+        return_chunks=return_chunks,
+        forced_aligner=forced_aligner,
+        max_new_tokens=max_new_tokens,
+        diarize=diarize,
+        verbose=verbose,
+        on_progress=on_progress,
+    )
+
+
+async def transcribe_async(audio: AudioInput, **kwargs: Any) -> Transcript:
+    """`transcribe` on a worker thread; takes the same keyword arguments."""
+    return await asyncio.to_thread(functools.partial(transcribe, audio, **kwargs))
+
+
+async def transcribe_batch_async(audios: Sequence[AudioInput], **kwargs: Any) -> list[Transcript]:
+    """`transcribe_batch` on a worker thread; takes the same keyword arguments."""
+    return await asyncio.to_thread(functools.partial(transcribe_batch, audios, **kwargs))
 
 
 def align(
@@ -179,7 +331,7 @@ def align(
     *,
     language: str | Language | None = None,
     aligner: Aligner | str = bootstrap.DEFAULT_ALIGNER,
-    dtype: str | None = None,
+    dtype: object = None,
     audio_source: AudioSource | None = None,
 ) -> Transcript:
     """Time the words of a known `text` in `audio` with a forced aligner, loading no recognizer.
@@ -187,24 +339,9 @@ def align(
     `aligner` is a loaded `qasr.ports.Aligner` or a Qwen3-ForcedAligner hub id or folder.
     """
     if isinstance(aligner, str):
-        aligner = bootstrap.build_aligner(aligner, dtype=dtype)
+        aligner = bootstrap.build_aligner(aligner, dtype=dtype_name(dtype))
     source = audio_source or bootstrap.build_audio_source()
-    return _aligned_transcript(aligner, source, audio, text, language)
-
-
-def _aligned_transcript(
-    aligner: Aligner,
-    audio_source: AudioSource,
-    audio: AudioInput,
-    text: str,
-    language: str | Language | None,
-) -> Transcript:
-    # One aligner call for the whole clip: the text cannot be cut to match chunks of audio.
-    # Qwen3-ForcedAligner names times up to 400 s; the official pipeline aligns <= 180 s.
-    clip = audio_source.load(audio)
-    chosen = find_language(language) if language else None
-    segments = aligner.align(clip, text, chosen)
-    return Transcript(text=text, language=chosen, segments=segments, duration=clip.duration)
+    return TranscriptionService(source, None, aligner).align(audio, text, language)
 
 
 def load_audio(source: AudioInput) -> np.ndarray:
@@ -219,4 +356,7 @@ __all__: Sequence[str] = (
     "load_audio",
     "load_model",
     "transcribe",
+    "transcribe_async",
+    "transcribe_batch",
+    "transcribe_batch_async",
 )

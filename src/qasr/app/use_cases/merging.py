@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import attrs
 
 from qasr.domain import ChunkRecord, FinishReason, Language, Segment, SpeakerSpan
+from qasr.domain.speakers import speaker_turns
 
 # A chunk that ran out of tokens matters more than one whose repetition loop was trimmed.
 _SEVERITY = {FinishReason.STOP: 0, FinishReason.REPETITION: 1, FinishReason.LENGTH: 2}
@@ -56,33 +57,17 @@ def shift_segments(segments: Sequence[Segment], offset: float) -> tuple[Segment,
     )
 
 
-def _distance(turn: SpeakerSpan, moment: float) -> float:
-    return max(turn.start - moment, 0.0, moment - turn.end)
-
-
-def _overlap(turn: SpeakerSpan, word: Segment) -> float:
-    return max(0.0, min(turn.end, word.end) - max(turn.start, word.start))
-
-
-def _turn_of(word: Segment, turns: Sequence[SpeakerSpan]) -> int:
-    """The turn that holds the word's middle (the most overlapping one, if several), else the
-    nearest: a word the diarizer put in a gap still belongs to someone."""
-    middle = (word.start + word.end) / 2
-    holding = [i for i, turn in enumerate(turns) if turn.start <= middle <= turn.end]
-    if holding:
-        return max(holding, key=lambda i: _overlap(turns[i], word))
-    return min(range(len(turns)), key=lambda i: _distance(turns[i], middle))
-
-
 def attribute_words(
     turns: Sequence[SpeakerSpan], words: Sequence[Segment], language: Language | None
 ) -> tuple[SpeakerSpan, ...]:
-    """Fill each turn's `text` with the words spoken in it, in time order."""
+    """Fill each turn's `text` with the words spoken in it, in time order (the attribution rule
+    of `qasr.domain.speakers`, which the writers use too)."""
     if not turns:
         return ()
     spoken: list[list[str]] = [[] for _ in turns]
-    for word in words:
-        spoken[_turn_of(word, turns)].append(word.text)
+    for word, turn in zip(words, speaker_turns(words, turns), strict=True):
+        if turn is not None:
+            spoken[turn].append(word.text)
     joiner = "" if _spaceless(language) else " "
     return tuple(
         attrs.evolve(turn, text=joiner.join(texts))

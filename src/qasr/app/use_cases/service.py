@@ -1,4 +1,5 @@
-"""The use case: turn audio into a transcript, whatever recogniser, aligner or diarizer does it.
+"""The use cases: turn audio into a transcript, or time a transcript already known, whatever
+recogniser, aligner or diarizer does it.
 
 The service composes the ports it is given and imports no adapter (docs/adr/0001); long audio is
 cut by `qasr.domain.chunking`, decoded chunk by chunk, and stitched back together.
@@ -29,6 +30,7 @@ from qasr.domain import (
     SpeakerSpan,
     Stage,
     Transcript,
+    find_language,
     ignore_progress,
 )
 from qasr.domain.chunking import ChunkSpan, plan_chunks
@@ -62,16 +64,18 @@ def source_name(source: AudioInput) -> str:
 
 
 class TranscriptionService:
-    """Load, chunk, recognise, and optionally time words and attribute them to speakers.
+    """Load, chunk, recognise, and optionally time words and attribute them to speakers; or time
+    the words of a known text (`align`).
 
     `batch_size` bounds how many chunks go to one `recognize` call (None: all chunks of a file in
     one call, the fastest on a GPU); smaller batches give finer progress and bound memory.
+    `recognizer` may be None for a service that only aligns known text.
     """
 
     def __init__(
         self,
         audio_source: AudioSource,
-        recognizer: Recognizer,
+        recognizer: Recognizer | None,
         aligner: Aligner | None = None,
         diarizer: Diarizer | None = None,
         *,
@@ -88,6 +92,49 @@ class TranscriptionService:
         self.diarizer = diarizer
         self.max_chunk_seconds = max_chunk_seconds
         self.batch_size = batch_size
+
+    def with_aligner(self, aligner: Aligner) -> TranscriptionService:
+        """This service with another aligner (a per-call choice; this one stays as it is)."""
+        return TranscriptionService(
+            self.audio_source,
+            self.recognizer,
+            aligner,
+            self.diarizer,
+            max_chunk_seconds=self.max_chunk_seconds,
+            batch_size=self.batch_size,
+        )
+
+    def align(
+        self,
+        source: AudioInput,
+        text: str,
+        language: str | Language | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> Transcript:
+        """Time the words of `text`, already known to be what `source` says (no recognition).
+
+        The transcript's `segments` are the aligner's units (punctuation dropped, one per CJK
+        character), in seconds; subtitle writers put the punctuation of `text` back.
+        """
+        if self.aligner is None:
+            raise FeatureUnavailableError(
+                "aligning a known text needs a forced aligner, and this service has none; "
+                "build it with an aligner"
+            )
+        report = ignore_progress if on_progress is None else on_progress
+        clip = self.audio_source.load(source)
+        report(ProgressEvent(Stage.AUDIO_LOADED, name=clip.name, message=f"{clip.duration:.2f} s"))
+        chosen = find_language(language) if language else None
+        # One aligner call for the whole clip: the text cannot be cut to match chunks of audio.
+        # Qwen3-ForcedAligner names times up to 400 s; the official pipeline aligns <= 180 s.
+        segments = self.aligner.align(clip, text, chosen)
+        report(ProgressEvent(Stage.ALIGNED, fraction=1.0, name=clip.name))
+        transcript = Transcript(
+            text=text, language=chosen, segments=segments, duration=clip.duration
+        )
+        report(ProgressEvent(Stage.COMPLETED, fraction=1.0, name=clip.name))
+        return transcript
 
     def transcribe(
         self,
@@ -249,6 +296,11 @@ class TranscriptionService:
             yield result
 
     def _check_features(self, *, timestamps: bool, diarize: bool) -> None:
+        if self.recognizer is None:
+            raise FeatureUnavailableError(
+                "transcribing needs a recognizer, and this service was built to align known "
+                "text only; build it with a recognizer"
+            )
         if timestamps and self.aligner is None:
             raise FeatureUnavailableError(
                 "word timestamps need a forced aligner, and this service has none; "
@@ -270,6 +322,7 @@ class TranscriptionService:
             batch = items[first : first + size]
             for i, (piece, _) in enumerate(batch, start=first):
                 report(ProgressEvent(Stage.CHUNK_STARTED, i / total, i, total, piece.name))
+            assert self.recognizer is not None  # _check_features made sure
             answers = self.recognizer.recognize(
                 [piece for piece, _ in batch], [option for _, option in batch]
             )

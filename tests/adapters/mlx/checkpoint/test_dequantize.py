@@ -18,19 +18,17 @@ from tests.training import tiny
 from tests.training.tiny import AUDIO_TOKEN_ID, tone, write_tokenizer_files
 
 from qasr.adapters.mlx.backend import mx, nn, tree_map
-from qasr.adapters.mlx.checkpoint.config import Layout
-from qasr.adapters.mlx.checkpoint.convert import (
-    MAX_SHARD_BYTES,
-    convert_checkpoint,
-    write_json,
-    write_weights,
-)
+from qasr.adapters.mlx.checkpoint.convert import convert_checkpoint
 from qasr.adapters.mlx.checkpoint.dequantize import write_dequantized_checkpoint
+from qasr.adapters.mlx.checkpoint.files import write_json
 from qasr.adapters.mlx.checkpoint.layout_convert import convert_layout
 from qasr.adapters.mlx.checkpoint.quantize import QuantizationPlan
+from qasr.adapters.mlx.checkpoint.reading import load_thinker
+from qasr.adapters.mlx.checkpoint.weights import Layout
+from qasr.adapters.mlx.checkpoint.writing import MAX_SHARD_BYTES, write_weights
 from qasr.adapters.mlx.model.audio_encoder import AudioEncoderConfig
 from qasr.adapters.mlx.model.text_decoder import TextConfig
-from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker, load_thinker
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.domain import RecognitionOptions
 from qasr.errors import InvalidInputError

@@ -20,12 +20,13 @@ from tests.support.official import REAL_TOKEN_IDS, TINY_AUDIO, TINY_TEXT
 from tests.support.qwen_vocab import write_qwen_tokenizer_files
 
 from qasr.adapters.mlx.backend import mx, nn, tree_flatten
-from qasr.adapters.mlx.checkpoint.config import Layout, module_name
-from qasr.adapters.mlx.checkpoint.convert import checkpoint_name, convert_checkpoint
+from qasr.adapters.mlx.checkpoint.convert import convert_checkpoint
 from qasr.adapters.mlx.checkpoint.quantize import GROUP_SIZES, QuantizationPlan, quantize_thinker
+from qasr.adapters.mlx.checkpoint.reading import load_thinker
+from qasr.adapters.mlx.checkpoint.weights import Layout, checkpoint_name, module_name
 from qasr.adapters.mlx.model.audio_encoder import AudioEncoderConfig
 from qasr.adapters.mlx.model.text_decoder import TextConfig
-from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker, load_thinker
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.app.entry.cli import main
 from qasr.domain import AudioClip, RecognitionOptions
@@ -277,9 +278,14 @@ def test_refuses_a_non_empty_output_unless_forced(source: Path, tmp_path: Path) 
     plan = QuantizationPlan(bits=8, group_size=32)
     with pytest.raises(InvalidInputError, match="--force"):
         convert_checkpoint(source, out, quantization=plan)
+    # --force replaces only what qasr wrote: the user's file is never deleted.
+    with pytest.raises(InvalidInputError, match=r"also holds 'keep\.txt'"):
+        convert_checkpoint(source, out, quantization=plan, force=True)
     assert (out / "keep.txt").read_text() == "mine"
-    convert_checkpoint(source, out, quantization=plan, force=True)
-    assert not (out / "keep.txt").exists() and (out / "model.safetensors").is_file()
+    (out / "keep.txt").unlink()
+    convert_checkpoint(source, out, quantization=plan)
+    convert_checkpoint(source, out, dtype="float32", force=True)
+    assert "quantization" not in json.loads((out / "config.json").read_text())
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or replaced folder left
 
 

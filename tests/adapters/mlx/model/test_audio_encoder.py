@@ -10,12 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qasr.adapters.mlx.backend import mx, tree_flatten, tree_map
-from qasr.adapters.mlx.model.audio_encoder import (
-    AudioEncoder,
-    AudioEncoderConfig,
-    audio_token_count,
-    sinusoids,
-)
+from qasr.adapters.mlx.model.audio_encoder import AudioEncoder, AudioEncoderConfig, sinusoids
+from qasr.adapters.mlx.model.lengths import audio_token_count
 from qasr.errors import CheckpointError, InvalidInputError
 
 TINY = AudioEncoderConfig(

@@ -1,4 +1,7 @@
-"""The log-mel frontend's contract: shapes, limits, and the properties of Whisper's features."""
+"""The log-mel frontend's contract: shapes, limits, the properties of Whisper's features, and an
+independent float64 numpy reference (its own filterbank, `np.fft.rfft` STFT), so these unit
+tests do not take qasr's filterbank as their own oracle. The official comparison is in
+tests/parity/test_mel_parity.py."""
 
 from __future__ import annotations
 
@@ -96,3 +99,71 @@ def test_filterbank_has_slaney_unit_area_filters():
     assert wide.sum() > 30
     np.testing.assert_allclose(filters[:, wide].sum(axis=0) * hz_per_bin, 1.0, atol=0.05)
     assert not filters.flags.writeable
+
+
+# An independent reference ----------------------------------------------------------------------
+
+
+def reference_slaney_filters(n_mels: int = 128, n_fft: int = 400, rate: int = RATE) -> np.ndarray:
+    """Slaney's auditory toolbox filters, float64 [n_fft // 2 + 1, n_mels], written from the
+    definition: mel = 3 f / 200 below 1 kHz, 15 + 27 log_6.4(f / 1 kHz) above; triangles
+    between neighbouring edges, linear in Hz (`np.interp`), scaled to unit area."""
+
+    def to_mel(hz: float) -> float:
+        return 3 * hz / 200 if hz < 1000 else 15 + 27 * np.log(hz / 1000) / np.log(6.4)
+
+    def to_hz(mel: float) -> float:
+        return 200 * mel / 3 if mel < 15 else 1000 * 6.4 ** ((mel - 15) / 27)
+
+    edges = [to_hz(m) for m in np.linspace(to_mel(0.0), to_mel(rate / 2), n_mels + 2)]
+    fft_hz = np.arange(n_fft // 2 + 1) * rate / n_fft
+    filters = np.empty((len(fft_hz), n_mels))
+    for m in range(n_mels):
+        low, centre, high = edges[m : m + 3]
+        filters[:, m] = np.interp(fft_hz, [low, centre, high], [0.0, 1.0, 0.0]) * 2 / (high - low)
+    return filters
+
+
+def reference_log_mel(samples: np.ndarray, n_mels: int = 128) -> np.ndarray:
+    """Whisper's features in float64 numpy: centred STFT (reflect padding, periodic Hann window,
+    `rfft`), power, mel, log10 floored at 1e-10, clamped 8 decades below the clip's maximum,
+    then (x + 4) / 4; the last frame is dropped."""
+    clip = np.asarray(samples, np.float32).astype(np.float64)
+    padded = np.pad(clip, 200, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, 400)[::160][:-1]
+    window = np.hanning(401)[:-1]  # periodic: the symmetric window one longer, last dropped
+    power = np.abs(np.fft.rfft(frames * window, axis=-1)) ** 2
+    log_mel = np.log10(np.maximum(power @ reference_slaney_filters(n_mels), 1e-10)).T
+    return (np.maximum(log_mel, log_mel.max() - 8.0) + 4.0) / 4.0
+
+
+def test_filterbank_equals_the_reference_filters() -> None:
+    np.testing.assert_allclose(mel_filterbank(128), reference_slaney_filters(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        mel_filterbank(80), reference_slaney_filters(80), rtol=0, atol=1e-12
+    )
+
+
+def test_filterbank_equals_librosas_slaney_filters() -> None:
+    librosa = pytest.importorskip("librosa")
+    theirs = librosa.filters.mel(
+        sr=RATE, n_fft=400, n_mels=128, fmin=0.0, fmax=RATE / 2, htk=False, norm="slaney",
+        dtype=np.float64,
+    )
+    np.testing.assert_allclose(mel_filterbank(128), theirs.T, rtol=1e-6, atol=1e-9)
+
+
+def _chirp(n_samples: int) -> np.ndarray:
+    t = np.arange(n_samples) / RATE
+    return (0.4 * np.sin(2 * np.pi * (50 + 3000 * t) * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "samples",
+    [noise(16_037, 3), _chirp(24_000), 1e-3 * noise(MIN_SAMPLES), 0.9 * noise(4_000, 4) ** 3],
+    ids=["noise", "chirp", "shortest-quiet", "peaky"],
+)
+def test_features_equal_the_float64_reference(samples: np.ndarray) -> None:
+    # qasr computes in float64 too and returns float32: the difference is float32 rounding.
+    ours = np.array(log_mel_spectrogram(samples))
+    np.testing.assert_allclose(ours, reference_log_mel(samples), rtol=0, atol=2e-6)

@@ -15,6 +15,7 @@ from qasr.adapters.mlx.text.prompt import (
     build_prompt_ids,
     fix_repetitions,
     parse_asr_output,
+    repetition_trimmed,
 )
 from qasr.domain import find_language
 from qasr.errors import CheckpointError, InvalidInputError, UnknownLanguageError
@@ -149,3 +150,21 @@ def test_text_without_repeats_is_untouched(text: str, threshold: int) -> None:
 def test_threshold_must_be_positive() -> None:
     with pytest.raises(InvalidInputError, match="threshold"):
         fix_repetitions("aaa", 0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "trimmed"),
+    [
+        ("language English<asr_text>" + "ha " * 40, True),
+        ("language English<asr_text>" + "a" * 60, True),
+        ("language English<asr_text>hello world", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_repetition_trimmed_says_when_the_parser_cuts_a_loop(
+    raw: str | None, trimmed: bool
+) -> None:
+    assert repetition_trimmed(raw) is trimmed
+    if raw:
+        assert (parse_asr_output(raw)[1] != raw.split("<asr_text>")[1].strip()) is trimmed

@@ -1,4 +1,4 @@
-"""Read a Qwen3-ASR checkpoint folder: which layout it is, its config, and its weights.
+"""Read a Qwen3-ASR checkpoint's config.json: which layout it is, and what qasr needs of it.
 
 Two layouts exist (docs/adr): the original one read by `qwen-asr` (`thinker_config`, weights under
 `thinker.`) and the transformers-native one (`-hf` repos: flat `audio_config` / `text_config`,
@@ -8,42 +8,30 @@ Both map onto the same MLX modules, whose names are the original layout's minus 
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
-from qasr.adapters.mlx.checkpoint.files import read_json, safetensors_files
+from qasr.adapters.mlx.checkpoint.files import read_json
+from qasr.adapters.mlx.checkpoint.weights import WEIGHT_ROOTS, Layout
 from qasr.errors import CheckpointError
+
+Config = TypeVar("Config")
+
+
+def known_fields(config_class: type[Config], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of a config.json object that `config_class` (an attrs class) has fields for:
+    checkpoints carry transformers' generic fields too, which the MLX modules do not use."""
+    names = {field.name for field in attrs.fields(config_class)}  # type: ignore[misc]
+    return {key: value for key, value in values.items() if key in names}
+
 
 # <|im_end|>, <|endoftext|>: the official generate() default.
 DEFAULT_EOS_IDS = (151645, 151643)
 
 
-class Layout(enum.Enum):
-    ORIGINAL = "original"
-    HF = "hf"
-
-
-# One table per layout: checkpoint prefix -> module prefix (first match wins).
-WEIGHT_PREFIXES: dict[Layout, tuple[tuple[str, str], ...]] = {
-    Layout.ORIGINAL: (("thinker.", ""),),
-    Layout.HF: (
-        ("model.multi_modal_projector.linear_1.", "audio_tower.proj1."),
-        ("model.multi_modal_projector.linear_2.", "audio_tower.proj2."),
-        ("model.audio_tower.", "audio_tower."),
-        ("model.language_model.", "model."),
-        ("lm_head.", "lm_head."),
-        # Qwen3ASRForTokenClassification (the forced aligner) names its head `score`.
-        ("score.", "lm_head."),
-    ),
-}
-# Where the weights of each layout live, to tell the layouts apart by their tensor names.
-WEIGHT_ROOTS: dict[Layout, tuple[str, ...]] = {
-    Layout.ORIGINAL: ("thinker.",),
-    Layout.HF: ("model.audio_tower.", "model.language_model."),
-}
 HF_ARCHITECTURES = ("Qwen3ASRForConditionalGeneration", "Qwen3ASRForTokenClassification")
 
 
@@ -210,52 +198,3 @@ def _hf_aligner_fields(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
         "timestamp_token_id": int(raw.get("timestamp_token_id", 151705)),
         "timestamp_segment_time": float(processor.get("timestamp_segment_time", 80.0)),
     }
-
-
-def module_name(checkpoint_name: str, layout: Layout) -> str | None:
-    """The MLX module path for a checkpoint tensor name, or None for tensors qasr ignores."""
-    for prefix, replacement in WEIGHT_PREFIXES[layout]:
-        if checkpoint_name.startswith(prefix):
-            return replacement + checkpoint_name[len(prefix) :]
-    return None
-
-
-def read_weights(folder: Path, layout: Layout) -> dict[str, Any]:
-    """All tensors of the checkpoint as MLX arrays, renamed to module paths."""
-    from qasr.adapters.mlx.backend import mx
-
-    weights: dict[str, Any] = {}
-    for path in safetensors_files(folder):
-        try:
-            tensors = mx.load(str(path))
-        except Exception as error:  # MLX raises RuntimeError/ValueError with C++ messages
-            raise CheckpointError(f"{path}: cannot read safetensors ({error})") from None
-        for name, tensor in tensors.items():
-            target = module_name(name, layout)
-            if target is not None:
-                weights[target] = tensor
-    return weights
-
-
-def check_shapes(
-    expected: dict[str, tuple[int, ...]], weights: dict[str, Any], folder: Path
-) -> None:
-    """Fail with one message listing what is missing, unexpected or mis-shaped."""
-    missing = sorted(set(expected) - set(weights))
-    unexpected = sorted(set(weights) - set(expected))
-    wrong = sorted(
-        f"{name}: checkpoint {tuple(weights[name].shape)}, model {shape}"
-        for name, shape in expected.items()
-        if name in weights and tuple(weights[name].shape) != shape
-    )
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
-    if wrong:
-        problems.append(f"{len(wrong)} with wrong shapes (e.g. {'; '.join(wrong[:3])})")
-    if problems:
-        raise CheckpointError(
-            f"{folder}: the weights do not match config.json: " + "; ".join(problems)
-        )

@@ -20,24 +20,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from qasr.adapters.mlx.backend import mx, nn, tree_flatten, tree_unflatten
-from qasr.adapters.mlx.checkpoint.config import CheckpointConfig, Layout
-from qasr.adapters.mlx.checkpoint.convert import (
-    MAX_SHARD_BYTES,
-    check_output_folder,
-    checkpoint_name,
-    copy_side_files,
-    write_json,
-    write_weights,
-)
+from qasr.adapters.mlx.backend import mx, nn, parse_dtype, tree_flatten, tree_unflatten
+from qasr.adapters.mlx.checkpoint.config import CheckpointConfig
+from qasr.adapters.mlx.checkpoint.convert import check_output_folder
 from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
 from qasr.adapters.mlx.checkpoint.layout_convert import original_config
 from qasr.adapters.mlx.checkpoint.official_files import write_official_side_files
-from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker, load_thinker, parse_dtype
+from qasr.adapters.mlx.checkpoint.reading import load_thinker
+from qasr.adapters.mlx.checkpoint.weights import (
+    FUSED_PROJECTIONS,
+    Layout,
+    checkpoint_name,
+    conv_to_torch,
+    is_conv_kernel,
+)
+from qasr.adapters.mlx.checkpoint.writing import MAX_SHARD_BYTES, write_original_checkpoint
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.errors import InvalidInputError
 
-WEIGHT_INDEX = "model.safetensors.index.json"
-_UNFUSED = {"qkv_proj": ("q_proj", "k_proj", "v_proj"), "gate_up_proj": ("gate_proj", "up_proj")}
 _QUANTIZED = (nn.QuantizedLinear, nn.QuantizedEmbedding)
 
 
@@ -97,13 +97,13 @@ def original_layout_tensors(
             value = value.astype(dtype)
         module, _, leaf = path.rpartition(".")
         parent, _, proj = module.rpartition(".")
-        if proj in _UNFUSED:
+        if proj in FUSED_PROJECTIONS:
             pieces = mx.split(value, splits[proj], axis=0)
-            for part, piece in zip(_UNFUSED[proj], pieces, strict=True):
+            for part, piece in zip(FUSED_PROJECTIONS[proj], pieces, strict=True):
                 tensors[checkpoint_name(f"{parent}.{part}.{leaf}", Layout.ORIGINAL)] = piece
             continue
-        if module.startswith("audio_tower.conv2d") and leaf == "weight" and value.ndim == 4:
-            value = value.transpose(0, 3, 1, 2)  # MLX OHWI -> PyTorch OIHW
+        if is_conv_kernel(path, value):
+            value = conv_to_torch(value)
         tensors[checkpoint_name(path, Layout.ORIGINAL)] = value
     return tensors
 
@@ -116,27 +116,6 @@ def float_config(config: CheckpointConfig, dtype_name: str) -> dict[str, Any]:
     if "dtype" in raw:
         raw["dtype"] = dtype_name
     return raw
-
-
-def write_original_checkpoint(
-    tensors: Mapping[str, mx.array],
-    config: Mapping[str, Any],
-    side_files_from: Path,
-    output: Path,
-    max_shard_bytes: int = MAX_SHARD_BYTES,
-) -> Path:
-    """Write original-layout `tensors` and `config` into `output`, with the tokenizer and
-    processor files of `side_files_from`. Earlier weight files in `output` are removed first,
-    so a rewrite never mixes two models."""
-    output.mkdir(parents=True, exist_ok=True)
-    for stale in [*output.glob("*.safetensors"), output / WEIGHT_INDEX]:
-        stale.unlink(missing_ok=True)
-    if side_files_from.resolve() != output.resolve():
-        copy_side_files(side_files_from, output)
-    # "pt" metadata: transformers (the official qwen-asr) refuses safetensors without it.
-    write_weights(tensors, output, max_shard_bytes, format="pt")
-    write_json(output / "config.json", config)
-    return output
 
 
 def write_dequantized_checkpoint(
@@ -154,7 +133,7 @@ def write_dequantized_checkpoint(
     qasr runs the quantized model at (float32 on CPU) to get the numbers it multiplies with.
     A float source is copied (re-typed and, from the -hf layout, renamed)."""
     float_dtype = parse_dtype(dtype) or mx.float32  # never None for a name
-    check_output_folder(output, force=force)
+    check_output_folder(output, force=force, source=source)
     folder = resolve_model_folder(source)
     if output.resolve() == folder.resolve():
         raise InvalidInputError(f"output {str(output)!r} is the source folder; choose another")
@@ -176,5 +155,4 @@ __all__ = [
     "float_module",
     "original_layout_tensors",
     "write_dequantized_checkpoint",
-    "write_original_checkpoint",
 ]

@@ -20,18 +20,18 @@ original cannot hold), classes as `id2label`, and the class width in processor_c
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-from qasr.adapters.mlx.checkpoint.config import (
-    WEIGHT_PREFIXES,
-    CheckpointConfig,
-    Layout,
-    module_name,
-    read_checkpoint_config,
+from qasr.adapters.mlx.checkpoint.config import CheckpointConfig, read_checkpoint_config
+from qasr.adapters.mlx.checkpoint.files import (
+    CONFIG_FILE,
+    copy_side_files,
+    safetensors_files,
+    write_json,
 )
-from qasr.adapters.mlx.checkpoint.files import safetensors_files
+from qasr.adapters.mlx.checkpoint.weights import WEIGHT_PREFIXES, Layout, module_name
+from qasr.adapters.mlx.model.lengths import tokens_per_chunk
 from qasr.errors import CheckpointError
 
 # Fields that define the audio encoder; transformers' generic PretrainedConfig fields are dropped.
@@ -72,9 +72,6 @@ TEXT_KEYS = (
 AUDIO_START_TOKEN_ID = 151669
 AUDIO_END_TOKEN_ID = 151670
 REAL_MROPE_SECTION = (24, 20, 20)  # the real checkpoints' split of head_dim 128
-# Files a checkpoint folder carries besides config.json and the weights.
-COPIED_SUFFIXES = (".json", ".txt", ".jinja", ".model", ".tiktoken")
-WEIGHT_INDEX = "model.safetensors.index.json"
 PROCESSOR_CONFIG = "processor_config.json"
 ALIGNER_ARCHITECTURE = "Qwen3ASRForTokenClassification"
 ALIGNER_MODEL_TYPE = "qwen3_forced_aligner"
@@ -99,13 +96,6 @@ def mrope_section(head_dim: int) -> list[int]:
     return [half - 2 * spatial, spatial, spatial]
 
 
-def _tokens_per_chunk(n_window: int) -> int:
-    length = 2 * n_window
-    for _ in range(3):
-        length = (length - 1) // 2 + 1
-    return length
-
-
 def _pick(values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: values[key] for key in keys if key in values}
 
@@ -116,7 +106,7 @@ def hf_config(original: dict[str, Any]) -> dict[str, Any]:
     text = thinker["text_config"]
     audio = _pick(thinker["audio_config"], AUDIO_KEYS)
     # The -hf encoder's position table covers one chunk only (13 rows for n_window 50).
-    audio["max_position_embeddings"] = _tokens_per_chunk(int(audio.get("n_window", 50)))
+    audio["max_position_embeddings"] = tokens_per_chunk(int(audio.get("n_window", 50)))
     scaling = text.get("rope_scaling") or {}
     rope_type = scaling.get("rope_type", scaling.get("type", "default"))
     tie = original.get("tie_word_embeddings", text.get("tie_word_embeddings", True))
@@ -224,7 +214,7 @@ def _write_segment_time(dst: Path, segment_time: float | None) -> None:
     if segment_time is None or written == segment_time:
         return
     processor["timestamp_segment_time"] = segment_time
-    path.write_text(json.dumps(processor, indent=2) + "\n", encoding="utf-8")
+    write_json(path, processor)
 
 
 def _converted_tensors(folder: Path, source: Layout, target: Layout) -> dict[str, Any]:
@@ -273,20 +263,12 @@ def convert_layout(source: str | Path, destination: str | Path, layout: Layout |
             "the original layout has no place for it, so load it in the -hf layout"
         )
     dst.mkdir(parents=True, exist_ok=True)
-    kept = [
-        path
-        for path in sorted(src.iterdir())
-        if path.is_file()
-        and path.suffix in COPIED_SUFFIXES
-        and path.name not in ("config.json", WEIGHT_INDEX)
-    ]
-    for path in kept:
-        shutil.copy2(path, dst / path.name)
+    copy_side_files(src, dst)
     converted = convert_config(config.raw, config.layout, target)
     if aligner:
         converted = aligner_config(converted, config)
         if target is Layout.HF:
             _write_segment_time(dst, config.timestamp_segment_time)
-    (dst / "config.json").write_text(json.dumps(converted, indent=2) + "\n", encoding="utf-8")
+    write_json(dst / CONFIG_FILE, converted)
     mx.save_safetensors(str(dst / "model.safetensors"), tensors, metadata={"format": "pt"})
     return dst

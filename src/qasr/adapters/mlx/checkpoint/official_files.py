@@ -17,11 +17,10 @@ A file or token the folder already has is kept: a real checkpoint's own files ar
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from qasr.adapters.mlx.checkpoint.files import read_json
+from qasr.adapters.mlx.checkpoint.files import read_json, write_json
 from qasr.adapters.mlx.text.prompt import AUDIO_END, AUDIO_PAD, AUDIO_START
 from qasr.errors import CheckpointError
 
@@ -74,10 +73,6 @@ AUDIO_TOKENS = {
 }
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
 def _add_audio_tokens(folder: Path) -> None:
     config = read_json(folder, TOKENIZER_CONFIG)
     extra = config.get("extra_special_tokens", {})
@@ -92,16 +87,16 @@ def _add_audio_tokens(folder: Path) -> None:
     }
     if missing:
         config["extra_special_tokens"] = {**extra, **missing}
-        _write_json(folder / TOKENIZER_CONFIG, config)
+        write_json(folder / TOKENIZER_CONFIG, config)
 
 
 def write_official_side_files(folder: Path) -> Path:
     """Make the checkpoint `folder` loadable by `qwen_asr.Qwen3ASRModel.from_pretrained`."""
     if not (folder / PREPROCESSOR_CONFIG).is_file():
-        _write_json(folder / PREPROCESSOR_CONFIG, FEATURE_EXTRACTOR)
+        write_json(folder / PREPROCESSOR_CONFIG, FEATURE_EXTRACTOR)
     has_template = (folder / CHAT_TEMPLATE).is_file() or (folder / "chat_template.jinja").is_file()
     if not has_template:
-        _write_json(folder / CHAT_TEMPLATE, {"chat_template": PROMPT_TEMPLATE})
+        write_json(folder / CHAT_TEMPLATE, {"chat_template": PROMPT_TEMPLATE})
     _add_audio_tokens(folder)
     return folder
 

@@ -30,8 +30,6 @@ BITS = (4, 8)  # measured in scripts/quant_agreement.py; mx also has 2, 3, 5, 6
 FLOAT_BITS = 16  # --encoder-bits 16: leave the encoder float
 MODE = "affine"
 ENCODER_PREFIX = "audio_tower."
-# Modules that stay float whatever the plan (none today; convolutions are never quantized).
-KEPT_FLOAT: frozenset[str] = frozenset()
 
 
 def _check_group_size(_: object, __: object, value: int) -> None:
@@ -81,7 +79,7 @@ def quantize_thinker(model: nn.Module, plan: QuantizationPlan) -> dict[str, Any]
     def predicate(path: str, module: nn.Module) -> bool | dict[str, Any]:
         input_dim = _input_dim(module)
         bits = plan.bits_for(path)
-        if bits is None or input_dim is None or input_dim % plan.group_size or path in KEPT_FLOAT:
+        if bits is None or input_dim is None or input_dim % plan.group_size:
             return False
         if bits != plan.bits:
             block[path] = {"group_size": plan.group_size, "bits": bits}
@@ -90,13 +88,6 @@ def quantize_thinker(model: nn.Module, plan: QuantizationPlan) -> dict[str, Any]
     nn.quantize(model, class_predicate=predicate)
     mx.eval(model.parameters())
     return block
-
-
-def is_quantized(model: nn.Module) -> bool:
-    return any(
-        isinstance(module, (nn.QuantizedLinear, nn.QuantizedEmbedding))
-        for _, module in model.named_modules()
-    )
 
 
 def _layer_params(value: Any, where: str) -> dict[str, Any]:
@@ -138,7 +129,6 @@ __all__ = [
     "FLOAT_BITS",
     "GROUP_SIZES",
     "QuantizationPlan",
-    "is_quantized",
     "quantize_like_checkpoint",
     "quantize_thinker",
 ]

@@ -25,27 +25,14 @@ import attrs
 import numpy as np
 
 from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.checkpoint.config import known_fields
+from qasr.adapters.mlx.checkpoint.weights import conv_to_mlx, is_conv_kernel
+from qasr.adapters.mlx.model.lengths import (
+    audio_token_count,
+    conv_output_length,
+    tokens_per_chunk,
+)
 from qasr.errors import CheckpointError, InvalidInputError
-
-
-def _conv_output_length(length: int) -> int:
-    # Three convolutions with kernel 3, stride 2, padding 1: each halves, rounding up.
-    for _ in range(3):
-        length = (length - 1) // 2 + 1
-    return length
-
-
-def audio_token_count(mel_frames: int, n_window: int = 50) -> int:
-    """Audio tokens the encoder makes from `mel_frames` log-mel frames.
-
-    Equals the official `_get_feat_extract_output_lengths`, which hard-codes the real
-    checkpoints' 100-frame chunks (n_window 50): 13 tokens per full chunk plus the tail's.
-    """
-    if mel_frames < 0:
-        raise InvalidInputError(f"mel_frames must be >= 0, got {mel_frames}")
-    chunk_frames = 2 * n_window
-    full_chunks, tail_frames = divmod(mel_frames, chunk_frames)
-    return full_chunks * _conv_output_length(chunk_frames) + _conv_output_length(tail_frames)
 
 
 @attrs.frozen(kw_only=True)
@@ -86,8 +73,7 @@ class AudioEncoderConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> AudioEncoderConfig:
         """Build from config.json's `audio_config`, ignoring keys the encoder does not use."""
-        known = {field.name for field in attrs.fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in known})
+        return cls(**known_fields(cls, values))
 
     @property
     def chunk_frames(self) -> int:
@@ -97,7 +83,7 @@ class AudioEncoderConfig:
     def window_tokens(self) -> int:
         """Tokens per attention window: whole chunks' tokens, n_window_infer frames' worth."""
         chunks_per_window = self.n_window_infer // self.chunk_frames
-        return _conv_output_length(self.chunk_frames) * chunks_per_window
+        return tokens_per_chunk(self.n_window) * chunks_per_window
 
     def token_count(self, mel_frames: int) -> int:
         return audio_token_count(mel_frames, self.n_window)
@@ -221,7 +207,7 @@ class AudioEncoder(nn.Module):
         self.conv2d1 = nn.Conv2d(1, hidden, kernel_size=3, stride=2, padding=1)
         self.conv2d2 = nn.Conv2d(hidden, hidden, kernel_size=3, stride=2, padding=1)
         self.conv2d3 = nn.Conv2d(hidden, hidden, kernel_size=3, stride=2, padding=1)
-        conv_bins = _conv_output_length(config.num_mel_bins)
+        conv_bins = conv_output_length(config.num_mel_bins)
         self.conv_out = nn.Linear(hidden * conv_bins, config.d_model, bias=False)
         self.layers = [AudioEncoderLayer(config) for _ in range(config.encoder_layers)]
         self.ln_post = nn.LayerNorm(config.d_model)
@@ -232,9 +218,7 @@ class AudioEncoder(nn.Module):
     def sanitize(weights: Mapping[str, mx.array]) -> dict[str, mx.array]:
         """Checkpoint (PyTorch layout, prefix stripped) -> MLX: conv kernels OIHW -> OHWI."""
         return {
-            name: weight.transpose(0, 2, 3, 1)
-            if name.startswith("conv2d") and name.endswith(".weight") and weight.ndim == 4
-            else weight
+            name: conv_to_mlx(weight) if is_conv_kernel(name, weight) else weight
             for name, weight in weights.items()
         }
 
@@ -297,7 +281,7 @@ class AudioEncoder(nn.Module):
             per_clip = mx.split(outputs, np.cumsum(counts)[:-1].tolist())
             for index, chunks in zip(indices, per_clip, strict=True):
                 tail_frames = mels[index].shape[1] - (chunks.shape[0] - 1) * chunk
-                tail = chunks[-1, : _conv_output_length(tail_frames)]
+                tail = chunks[-1, : conv_output_length(tail_frames)]
                 embedded[index] = mx.concatenate([chunks[:-1].reshape(-1, chunks.shape[-1]), tail])
         return embedded
 

@@ -17,6 +17,8 @@ from typing import Any
 import attrs
 
 from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.checkpoint.config import known_fields
+from qasr.adapters.mlx.checkpoint.weights import FUSED_INTO, FUSED_PROJECTIONS
 from qasr.adapters.mlx.model.kv_cache import DEFAULT_STEP, KVCache, make_cache
 from qasr.adapters.mlx.model.mrope import (
     apply_rotary,
@@ -49,8 +51,7 @@ class RopeScaling:
         data = dict(data or {})
         if "type" in data:  # transformers' backward-compatible spelling
             data.setdefault("rope_type", data["type"])
-        names = {field.name for field in attrs.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        return cls(**known_fields(cls, data))
 
 
 def _rope_scaling(value: RopeScaling | Mapping[str, Any] | None) -> RopeScaling:
@@ -91,8 +92,7 @@ class TextConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TextConfig:
         """Build from a `text_config` dict, ignoring keys the decoder does not use."""
-        names = {field.name for field in attrs.fields(cls)}
-        values = {key: value for key, value in data.items() if key in names}
+        values = known_fields(cls, data)
         missing = sorted(
             field.name
             for field in attrs.fields(cls)
@@ -226,13 +226,13 @@ class TextModel(nn.Module):
         for name, value in weights.items():
             prefix, _, leaf = name.rpartition(".")
             module, _, proj = prefix.rpartition(".")
-            if proj in _FUSED_PARTS and leaf in ("weight", "bias"):
-                parts.setdefault(f"{module}.{_FUSED_PARTS[proj]}.{leaf}", {})[proj] = value
+            if proj in FUSED_INTO and leaf in ("weight", "bias"):
+                parts.setdefault(f"{module}.{FUSED_INTO[proj]}.{leaf}", {})[proj] = value
             else:
                 fused[name] = value
         for name, pieces in parts.items():
             target = name.rsplit(".", 2)[1]
-            order = _FUSED_ORDER[target]
+            order = FUSED_PROJECTIONS[target]
             if set(pieces) != set(order):
                 raise CheckpointError(f"{name}: checkpoint has {sorted(pieces)}, needs {order}")
             fused[name] = mx.concatenate([pieces[proj] for proj in order], axis=0)
@@ -244,13 +244,6 @@ class TextModel(nn.Module):
             self.load_weights(list(self.sanitize(weights).items()), strict=True)
         except ValueError as error:
             raise CheckpointError(f"text decoder weights do not fit the config: {error}") from error
-
-
-_FUSED_ORDER = {
-    "qkv_proj": ("q_proj", "k_proj", "v_proj"),
-    "gate_up_proj": ("gate_proj", "up_proj"),
-}
-_FUSED_PARTS = {part: fused for fused, order in _FUSED_ORDER.items() for part in order}
 
 
 def padded_causal_mask(attention_mask: mx.array, query_length: int) -> mx.array:

@@ -1,46 +1,22 @@
-"""The Qwen3-ASR thinker: audio encoder + Qwen3 decoder, and loading it from a checkpoint.
+"""The Qwen3-ASR thinker: audio encoder + Qwen3 decoder (+ the aligner's timestamp head).
 
 Module names are the original checkpoint's minus `thinker.`: `audio_tower.*`, `model.*`,
-`lm_head.*` — so loading is a rename (checkpoint.py) plus each part's `sanitize`.
+`lm_head.*` — so loading (checkpoint/reading.py) is a rename plus each part's `sanitize`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
-import attrs
 import numpy as np
 import numpy.typing as npt
 
-from qasr.adapters.mlx.backend import mx, nn, tree_flatten
-from qasr.adapters.mlx.checkpoint.config import (
-    CheckpointConfig,
-    check_shapes,
-    read_checkpoint_config,
-    read_weights,
-)
-from qasr.adapters.mlx.checkpoint.quantize import quantize_like_checkpoint
+from qasr.adapters.mlx.backend import mx, nn
 from qasr.adapters.mlx.model.audio_encoder import AudioEncoder, AudioEncoderConfig
 from qasr.adapters.mlx.model.mel import MIN_SAMPLES
 from qasr.adapters.mlx.model.text_decoder import TextConfig, TextModel
 from qasr.domain import SAMPLE_RATE
 from qasr.errors import CheckpointError, InvalidInputError
-
-DTYPES = {"float32": mx.float32, "bfloat16": mx.bfloat16, "float16": mx.float16}
-
-
-def parse_dtype(name: str | None) -> mx.Dtype | None:
-    if name is None:
-        return None
-    try:
-        return DTYPES[name.lower().replace("fp32", "float32").replace("bf16", "bfloat16")]
-    except KeyError:
-        raise InvalidInputError(
-            f"unknown dtype {name!r}; choose one of {', '.join(DTYPES)}"
-        ) from None
-
 
 # qwen-asr zero-pads split-off chunks shorter than 0.5 s (MIN_ASR_INPUT_SECONDS) but passes a
 # short whole clip as it is; the mel frontend needs MIN_SAMPLES, so for the original layout only
@@ -118,61 +94,3 @@ class Qwen3ASRThinker(nn.Module):
         out.update({f"model.{k}": v for k, v in TextModel.sanitize(parts["model"]).items()})
         out.update({f"lm_head.{k}": v for k, v in parts["lm_head"].items()})
         return out
-
-
-@attrs.frozen
-class LoadedThinker:
-    model: Qwen3ASRThinker
-    config: CheckpointConfig
-    folder: Path
-    dtype: mx.Dtype
-
-    @property
-    def dtype_name(self) -> str:
-        return str(self.dtype).removeprefix("mlx.core.")
-
-    def describe(self, source: str) -> dict[str, Any]:
-        """What `model_info()` of the recognizer and the aligner report about the checkpoint."""
-        return {
-            "model": source,
-            "path": str(self.folder),
-            "layout": self.config.layout.value,
-            "dtype": self.dtype_name,
-            "quantization": self.config.raw.get("quantization"),
-        }
-
-
-def load_thinker(folder: Path, dtype: mx.Dtype) -> LoadedThinker:
-    """Build the model from config.json and load the safetensors into it, checking every shape."""
-    config = read_checkpoint_config(folder)
-    audio = AudioEncoderConfig.from_dict(config.audio)
-    text = TextConfig.from_dict(config.text)
-    weights = read_weights(folder, config.layout)
-    separate_head = "lm_head.weight" in weights
-    if not separate_head and config.is_aligner:
-        raise CheckpointError(f"{folder}: a forced aligner needs its lm_head (timestamp) weights")
-    if not separate_head and not config.tie_word_embeddings:
-        raise CheckpointError(f"{folder}: no lm_head weights and tie_word_embeddings is false")
-    model = Qwen3ASRThinker(
-        audio,
-        text,
-        lm_head=separate_head,
-        classify_num=config.classify_num,
-        head_bias="lm_head.bias" in weights,
-        whole_chunks=config.pads_short_clips,
-    )
-    sanitized = Qwen3ASRThinker.sanitize(weights)
-    if "quantization" in config.raw:  # written by `qasr convert`: rebuild its quantized layers
-        quantize_like_checkpoint(model, config.raw["quantization"], sanitized, folder)
-    expected = {name: tuple(value.shape) for name, value in tree_flatten(model.parameters())}
-    check_shapes(expected, sanitized, folder)
-    model.load_weights(
-        [
-            (name, value.astype(dtype) if mx.issubdtype(value.dtype, mx.floating) else value)
-            for name, value in sanitized.items()
-        ],
-        strict=True,
-    )
-    model.eval()
-    mx.eval(model.parameters())
-    return LoadedThinker(model=model, config=config, folder=folder, dtype=dtype)

@@ -131,6 +131,12 @@ def _first_loop(text: str, threshold: int) -> tuple[int, str, int] | None:
     return None
 
 
+def repetition_trimmed(raw: str | None) -> bool:
+    """Whether `parse_asr_output` cuts a repetition loop out of this raw output."""
+    text = "" if raw is None else str(raw).strip()
+    return bool(text) and fix_repetitions(text) != text
+
+
 def _canonical_name(name: str) -> str:
     """The reference's `normalize_language_name`: 'cHINese' -> 'Chinese'."""
     return name[:1].upper() + name[1:].lower()
@@ -181,4 +187,5 @@ __all__ = [
     "build_prompt_ids",
     "fix_repetitions",
     "parse_asr_output",
+    "repetition_trimmed",
 ]
