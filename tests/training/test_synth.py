@@ -1,150 +1,132 @@
-"""The synthetic corpus: spoken numbers, held-out voices and sentences, deterministic audio."""
+"""The synthetic corpus: held-out voices and sentences, determinism, parallel and resumed runs."""
 
 from __future__ import annotations
 
 import json
-import random
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from tests.training.test_speech import BACKENDS
 
 from qasr.adapters.audio import load_audio
 from qasr.errors import FeatureUnavailableError, InvalidInputError
 from qasr.training import synth
+from qasr.training.english import EverydayEnglish
+from qasr.training.lexicon import everyday_lexicon
 from qasr.training.manifest import read_manifest
-
-needs_espeak = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-    reason="needs espeak-ng and sox (apt-get install espeak-ng sox)",
-)
-pytest.importorskip("faker")
-
-_SMALL = {word: n for n, word in enumerate(synth._ONES)} | {
-    word: 10 * n for n, word in enumerate(synth._TENS) if word != "_"
-}
-
-
-def parse_number(text: str) -> int:
-    """The inverse of number_words, written independently of it."""
-    total = current = 0
-    for word in text.split():
-        if word == "hundred":
-            current *= 100
-        elif word == "thousand":
-            total, current = (total + current) * 1000, 0
-        else:
-            current += _SMALL[word]
-    return total + current
-
-
-@given(st.integers(0, 999_999))
-def test_number_words_read_back(n: int) -> None:
-    assert parse_number(synth.number_words(n)) == n
-
-
-def test_ordinals() -> None:
-    days = [synth.ordinal_words(day) for day in range(1, 32)]
-    assert days[0] == "first" and days[20] == "twenty first" and days[29] == "thirtieth"
-    assert len(set(days)) == 31
-    with pytest.raises(ValueError):
-        synth.ordinal_words(32)
-
-
-@pytest.fixture(scope="module")
-def vocabulary() -> synth.Vocabulary:
-    return synth.Vocabulary.from_faker(names=20)
-
 
 VARIANTS = ("m1", "m2", "f1", "f3", "m4", "croak")
 
 
-@given(st.integers(0, 2**32))
-def test_sentences_use_only_the_vocabulary(seed: int) -> None:
-    vocabulary = synth.Vocabulary.from_faker(words=100, names=20)
-    known = {*vocabulary.words, *vocabulary.first_names, *vocabulary.last_names, "on"}
-    known |= {*synth.MONTHS, *_SMALL, "hundred", "thousand", *synth._ORDINAL_ONES[1:]}
-    known |= set(synth._ORDINAL_TENS[2:])
-    words = synth.make_sentence(random.Random(seed), vocabulary).split()
-    assert 3 <= len(words) <= 11
-    assert set(words) <= known
+@pytest.fixture(scope="module")
+def english() -> EverydayEnglish:
+    return EverydayEnglish()
 
 
-def test_a_smaller_vocabulary_is_a_fixed_subset() -> None:
-    every = synth.Vocabulary.from_faker()
-    small = synth.Vocabulary.from_faker(words=50, names=5)
-    assert small == synth.Vocabulary.from_faker(words=50, names=5)
-    assert len(small.words) == 50 and set(small.words) <= set(every.words)
-    assert len(small.first_names) == len(small.last_names) == 5
-    with pytest.raises(InvalidInputError):
-        synth.Vocabulary.from_faker(words=0)
-
-
-def test_held_out_voices_and_sentences_never_reach_training(vocabulary: synth.Vocabulary) -> None:
-    plan = synth.plan_corpus(vocabulary, VARIANTS, train=400, valid=20, test=40, seed=3)
-    train_variants = {clip.voice.variant for clip in plan.train}
+def test_held_out_voices_and_sentences_never_reach_training(english: EverydayEnglish) -> None:
+    plan = synth.plan_corpus(english, VARIANTS, train=400, valid=20, test=40, seed=3)
     held = [*plan.valid, *plan.test]
-    assert train_variants.isdisjoint({clip.voice.variant for clip in held})
-    assert {clip.voice.variant for clip in held} <= set(synth.HELD_OUT_VARIANTS)
+    train_variants = {clip.utterance.voice.variant for clip in plan.train}
+    assert train_variants.isdisjoint({clip.utterance.voice.variant for clip in held})
+    assert {clip.utterance.voice.variant for clip in held} <= set(synth.HELD_OUT_VARIANTS)
     assert {clip.text for clip in plan.train}.isdisjoint({clip.text for clip in held})
     assert len({clip.text for clip in held}) == len(held)  # held-out sentences are distinct
-    assert {clip.voice.accent for clip in plan.train} == set(synth.ACCENTS)
+    assert {clip.utterance.voice.accent for clip in plan.train} == set(synth.ACCENTS)
 
 
-def test_the_plan_is_a_function_of_the_seed(vocabulary: synth.Vocabulary) -> None:
-    def make(seed: int) -> synth.CorpusPlan:
-        return synth.plan_corpus(vocabulary, VARIANTS, train=50, valid=5, test=5, seed=seed)
+def test_the_plan_is_a_function_of_the_seed(english: EverydayEnglish) -> None:
+    def make(seed: int, train: int = 50) -> synth.CorpusPlan:
+        return synth.plan_corpus(english, VARIANTS, train=train, valid=5, test=5, seed=seed)
 
     assert make(1) == make(1)
     assert make(1) != make(2)
+    larger = make(1, train=80)  # a larger --train appends; valid and test stay the same
+    assert larger.train[:50] == make(1).train
+    assert (larger.valid, larger.test) == (make(1).valid, make(1).test)
 
 
-@needs_espeak
-def test_a_corpus_is_written_and_reproducible(tmp_path: Path) -> None:
-    first = synth.make_corpus(tmp_path / "a", train=3, valid=1, test=2, seed=5)
-    second = synth.make_corpus(tmp_path / "b", train=3, valid=1, test=2, seed=5)
-    examples = read_manifest(first["train"])
-    assert [example.text for example in examples] == [
-        example.text for example in read_manifest(second["train"])
-    ]
-    for example in examples:
-        samples = load_audio(example.audio)
-        seconds = samples.size / synth.SAMPLE_RATE
-        assert 0.5 < seconds < 8.0 and abs(samples).max() > 0.05
-        twin = tmp_path / "b" / example.audio.relative_to(tmp_path / "a")
-        assert example.audio.read_bytes() == twin.read_bytes()
+def _corpus(folder: Path, backend: str, jobs: int = 1, **sizes: int) -> dict[str, Path]:
+    counts = {"train": 4, "valid": 1, "test": 2} | sizes
+    return synth.make_corpus(folder, seed=5, backend=backend, jobs=jobs, **counts)
+
+
+def _clip_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted((folder / "clips").glob("*.wav"))}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_corpus_is_written_and_reproducible(tmp_path: Path, backend: str) -> None:
+    first = _corpus(tmp_path / "a", backend)
+    _corpus(tmp_path / "b", backend)
+    assert _clip_bytes(tmp_path / "a") == _clip_bytes(tmp_path / "b")
+    for split, size in (("train", 4), ("valid", 1), ("test", 2)):
+        examples = read_manifest(first[split])
+        assert len(examples) == size
+        for example in examples:
+            samples = load_audio(example.audio)
+            seconds = samples.size / synth.SAMPLE_RATE
+            assert 0.8 < seconds <= synth.MAX_SECONDS and abs(samples).max() > 0.05
+            assert example.language is not None and example.language.name == "English"
     description = json.loads((tmp_path / "a" / "corpus.json").read_text())
-    assert description["sizes"] == {"train": 3, "valid": 1, "test": 2}
-    assert len(read_manifest(first["test"])) == 2
+    assert description["sizes"] == {"train": 4, "valid": 1, "test": 2}
+    assert description["settings"]["espeak"].endswith(f"({backend})")
 
 
-@needs_espeak
-def test_noise_and_reverb_change_the_audio(tmp_path: Path) -> None:
-    voice = synth.Voice("en-us", "m1")
-    clean = synth.ClipPlan("hello there", voice, 160, 50, -3.0, reverb=0, noise=0.0)
-    noisy = synth.ClipPlan("hello there", voice, 160, 50, -3.0, reverb=40, noise=0.02)
-    synth.render_clip(clean, tmp_path / "clean.wav")
-    synth.render_clip(noisy, tmp_path / "noisy.wav")
-    a, b = load_audio(tmp_path / "clean.wav"), load_audio(tmp_path / "noisy.wav")
-    assert a.size > 0 and b.size >= a.size  # reverb may add a tail
-    assert abs(a[: b.size] - b[: a.size]).max() > 0.01
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_parallel_workers_write_the_same_bytes(tmp_path: Path, backend: str) -> None:
+    _corpus(tmp_path / "one", backend, jobs=1, train=6)
+    _corpus(tmp_path / "two", backend, jobs=2, train=6)
+    assert _clip_bytes(tmp_path / "one") == _clip_bytes(tmp_path / "two")
 
 
-def test_missing_tools_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(FeatureUnavailableError, match="espeak-ng"):
-        synth.make_corpus(tmp_path / "c", train=1, valid=1, test=1)
-
-
-@needs_espeak
-def test_an_interrupted_corpus_continues_where_it_stopped(tmp_path: Path) -> None:
-    manifests = synth.make_corpus(tmp_path, train=3, valid=1, test=1, seed=2)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_interrupted_corpus_continues_where_it_stopped(tmp_path: Path, backend: str) -> None:
+    manifests = _corpus(tmp_path, backend)
     clips = [example.audio for example in read_manifest(manifests["train"])]
     kept = clips[0].stat().st_mtime_ns
     lost = clips[1].read_bytes()
     clips[1].unlink()
-    synth.make_corpus(tmp_path, train=3, valid=1, test=1, seed=2)
+    (tmp_path / "clips" / "train-000002.wav.part").write_bytes(b"half a clip")
+    _corpus(tmp_path, backend, train=6)  # resumed, and grown
     assert clips[0].stat().st_mtime_ns == kept  # not rendered again
     assert clips[1].read_bytes() == lost
+    assert len(read_manifest(tmp_path / "train.jsonl")) == 6
+    with pytest.raises(InvalidInputError, match="other settings"):
+        synth.make_corpus(tmp_path, train=6, valid=1, test=2, seed=6, backend=backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_long_sentence_is_spoken_faster_to_fit(tmp_path: Path, backend: str) -> None:
+    speaker = synth.open_speaker(backend)
+    text = " ".join(["the quick brown fox jumps over the lazy dog"] * 3)
+    utterance = synth.Utterance(text, synth.Voice("en-us", "m1"), 130, 50, word_gap=2)
+    effects = synth.random_effects(__import__("random").Random(0))
+    seconds = synth.render_clip(speaker, synth.ClipPlan(utterance, effects), tmp_path / "a.wav")
+    assert seconds <= synth.MAX_SECONDS
+
+
+def test_missing_espeak_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "espeakng_loader", None)
+    with pytest.raises(FeatureUnavailableError, match="espeak-ng"):
+        synth.make_corpus(tmp_path / "c", train=1, valid=1, test=1)
+    assert synth.main([str(tmp_path / "c"), "--train", "1"]) == 2
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+def test_bad_sizes_are_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert synth.main([str(tmp_path), "--train", "-1", "--espeak", "program"]) == 2
+    assert synth.main([str(tmp_path), "--words", "10", "--espeak", "program"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all(line.startswith("synth: error: --") for line in errors)
+
+
+def test_vocabulary_counts_say_what_held_out_words_train_lacks(english: EverydayEnglish) -> None:
+    plan = synth.plan_corpus(english, VARIANTS, train=300, valid=10, test=10, seed=0)
+    counts = synth.vocabulary_counts(plan, everyday_lexicon().words)
+    assert counts["frequent_words"] == 5000
+    assert 0 < counts["frequent_words_in_train"] <= counts["distinct_train_words"]
+    assert counts["held_out_words_not_in_train"] > 0  # 300 sentences cannot cover 5,000 words

@@ -1,212 +1,91 @@
-"""A synthetic English speech corpus: Faker's words and names, spoken by espeak-ng, shaped by sox.
+"""A synthetic corpus of everyday English speech for `qasr train`: espeak-ng voices, numpy effects.
 
-    python -m qasr.training.synth corpus/ --train 20000 --test 400 --seed 0
+    python -m qasr.training.synth corpus/ --train 48000 --valid 200 --test 1000 --seed 0 \
+        --english everyday
 
-writes `corpus/{train,valid,test}.jsonl` (the `qasr train` manifest format), one 16 kHz mono WAV
-per row under `corpus/clips/`, and `corpus/corpus.json` (the settings and tool versions).
+writes `corpus/{train,valid,test}.jsonl` (the `qasr train` manifest: `{"audio", "text",
+"language": "English", "voice"}` per line), one 16 kHz mono 16-bit WAV per row under
+`corpus/clips/`, and `corpus/corpus.json` (settings, espeak-ng version, held-out voices, counts).
 
-Sentences are lower-case words from Faker's English word list, with capitalised first and last
-names, spelled-out numbers and dates ("on March twenty first"), so every word a clip says is a
-word the transcript writes. Each clip gets an espeak-ng voice (an English accent plus a voice
-variant), a random speed and pitch, and sox gain, optional reverb and optional noise. The same
-seed gives the same corpus (for the same Faker, espeak-ng and sox). `valid` and `test` are held
-out twice over: their voice variants never speak in `train`, and none of their sentences is a
-`train` sentence.
+Sentences come from `qasr.training.english` (a grammar over the 5,000 most frequent English words,
+with names, numbers, dates, times and prices in words). Each clip gets an English accent and a
+voice variant of espeak-ng, a random speed (130-200 words per minute), pitch and word gap, and
+the effects of `qasr.training.augment` (room, noise, band, level; numpy only). Held out twice
+over: `valid` and `test` speak only with the variants in HELD_OUT_VARIANTS, which never speak in
+`train`, and none of their sentences is a `train` sentence.
+
+Deterministic: a clip depends only on the seed, the `--valid` and `--test` sizes, its split and
+its index (the same bytes with the same espeak-ng and numpy), whatever the number of processes.
+Resumable: clips are renamed into place whole and a rerun keeps every clip it finds, so an
+interrupted corpus continues; a larger `--train` with the same seed extends the same corpus.
+
+espeak-ng comes from the `espeak-ng` program or, where there is none, from the `espeakng-loader`
+wheel (qasr.training.speech; QASR_SYNTH_BACKEND=program|wheel forces one). On a machine with no
+system packages, carry the wheels that `scripts/stage_corpus_wheels.sh` stages in
+`.devcarry/corpus/` and run, from the repository root:
+
+    PYTHONPATH=src:.devcarry/corpus/site QASR_SYNTH_BACKEND=wheel python3 -m qasr.training.synth \
+        .devcarry/everyday-corpus --train 48000 --valid 200 --test 1000 --seed 0 \
+        --english everyday --jobs 16
+
+(measured: 21.8 clips/s on 2 busy cores; 48,000 clips of ~3 s are ~39 hours of speech).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import attrs
 
+from qasr.domain import SAMPLE_RATE
 from qasr.errors import FeatureUnavailableError, InvalidInputError
-
-SAMPLE_RATE = 16_000
-ProgressSink = Callable[[str], None]
-# espeak-ng's English accents (Debian's espeak-ng-data); every one speaks in every split.
-ACCENTS = (
-    "en-us",
-    "en-gb",
-    "en-gb-scotland",
-    "en-gb-x-rp",
-    "en-gb-x-gbclan",
-    "en-gb-x-gbcwmd",
-    "en-029",
-    "en-us-nyc",
+from qasr.training.augment import (
+    Effects,
+    Samples,
+    apply_effects,
+    random_effects,
+    speech_at_16k,
+    write_wav_atomically,
 )
-# Voice variants kept out of training: the held-out speakers of `valid` and `test`.
+from qasr.training.english import EverydayEnglish
+from qasr.training.lexicon import everyday_lexicon
+from qasr.training.speech import ACCENTS, Speaker, Utterance, Voice, open_speaker
+
+ProgressSink = Callable[[str], None]
+SPLITS = ("train", "valid", "test")
+# Voice variants kept out of training: the held-out speakers of `valid` and `test` (all in both
+# Debian's espeak-ng 1.51 data and the wheel's 1.52 data).
 HELD_OUT_VARIANTS = ("f3", "m4", "klatt2", "Andy", "linda", "steph2", "Storm")
-# Variants too far from speech to learn from (whispers) or missing from older espeak-ng data.
-SKIPPED_VARIANTS = frozenset({"whisper", "whisperf"})
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_ORDINAL_ONES = [
-    "_",
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "fifth",
-    "sixth",
-    "seventh",
-    "eighth",
-    "ninth",
-    "tenth",
-    "eleventh",
-    "twelfth",
-    "thirteenth",
-    "fourteenth",
-    "fifteenth",
-    "sixteenth",
-    "seventeenth",
-    "eighteenth",
-    "nineteenth",
-]
-_ORDINAL_TENS = ["_", "_", "twentieth", "thirtieth"]
-
-
-def number_words(n: int) -> str:
-    """0 <= n < 1,000,000 in words, as espeak-ng says it: 'four thousand two hundred seven'."""
-    if not 0 <= n < 1_000_000:
-        raise ValueError(f"{n} is out of range")
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + (f" {_ONES[ones]}" if ones else "")
-    for size, name in ((1000, "thousand"), (100, "hundred")):
-        if n >= size:
-            high, rest = divmod(n, size)
-            return f"{number_words(high)} {name}" + (f" {number_words(rest)}" if rest else "")
-    raise AssertionError("unreachable")
-
-
-def ordinal_words(day: int) -> str:
-    """1 <= day <= 31 as an ordinal: 'twenty first'."""
-    if not 1 <= day <= 31:
-        raise ValueError(f"{day} is not a day of the month")
-    if day < 20:
-        return _ORDINAL_ONES[day]
-    tens, ones = divmod(day, 10)
-    return _ORDINAL_TENS[tens] if not ones else f"{_TENS[tens]} {_ORDINAL_ONES[ones]}"
+MAX_SECONDS = 8.0  # a clip that would run longer is spoken again, faster
+_FASTEST = 320  # words per minute for that second try, at most
 
 
 @attrs.frozen
-class Vocabulary:
-    words: tuple[str, ...]
-    first_names: tuple[str, ...]
-    last_names: tuple[str, ...]
+class ClipPlan:
+    """Everything that decides one clip's audio."""
 
-    @classmethod
-    def from_faker(cls, words: int | None = None, names: int = 80) -> Vocabulary:
-        """`words` words of Faker's English word list (all 971 by default) and `names` first and
-        last names, picked by a fixed seed, so a smaller corpus can still cover its vocabulary."""
-        try:
-            from faker.providers.lorem.en_US import Provider as Lorem
-            from faker.providers.person.en_US import Provider as Person
-        except ImportError:
-            raise FeatureUnavailableError(
-                "the synthetic corpus takes its words from Faker: pip install 'qasr[synth]'"
-            ) from None
-        pick = random.Random(0)
-        every_word = sorted(set(Lorem.word_list))
-        if words is not None and not 1 <= words <= len(every_word):
-            raise InvalidInputError(f"--words must be between 1 and {len(every_word)}")
-        chosen = every_word if words is None else pick.sample(every_word, words)
-        return cls(
-            words=tuple(sorted(chosen)),
-            first_names=tuple(sorted(pick.sample(sorted(set(Person.first_names)), names))),
-            last_names=tuple(sorted(pick.sample(sorted(set(Person.last_names)), names))),
-        )
-
-
-def make_sentence(rng: random.Random, vocabulary: Vocabulary) -> str:
-    """One transcript: 3-7 words, sometimes with a name, a number or a date."""
-
-    def words(low: int, high: int) -> list[str]:
-        return [rng.choice(vocabulary.words) for _ in range(rng.randint(low, high))]
-
-    kind = rng.random()
-    if kind < 0.5:
-        parts = words(3, 7)
-    elif kind < 0.65:
-        name = [rng.choice(vocabulary.first_names), rng.choice(vocabulary.last_names)]
-        parts = name + words(2, 4) if rng.random() < 0.5 else words(2, 4) + name
-    elif kind < 0.825:
-        number = rng.choice((rng.randint(0, 20), rng.randint(21, 999), rng.randint(1000, 9999)))
-        parts = [*words(2, 4), number_words(number)]
-    else:
-        month = rng.choice(MONTHS)
-        parts = [*words(2, 4), "on", month, ordinal_words(rng.randint(1, 28))]
-    return " ".join(parts)
-
-
-@attrs.frozen
-class Voice:
-    accent: str
-    variant: str
+    utterance: Utterance
+    effects: Effects
 
     @property
-    def name(self) -> str:
-        return f"{self.accent}+{self.variant}"
+    def text(self) -> str:
+        return self.utterance.text
 
 
-def espeak_variants() -> tuple[str, ...]:
-    """The voice variants the installed espeak-ng offers (its `!v/NAME` voice files)."""
-    listing = _run(["espeak-ng", "--voices=variant"]).stdout.decode()
-    variants = []
-    for line in listing.splitlines()[1:]:
-        columns = line.split()
-        file = next((column for column in columns if column.startswith("!v/")), None)
-        if file is not None and file[3:] not in SKIPPED_VARIANTS:
-            variants.append(file[3:])
-    return tuple(sorted(set(variants)))
+@attrs.frozen
+class CorpusPlan:
+    train: tuple[ClipPlan, ...]
+    valid: tuple[ClipPlan, ...]
+    test: tuple[ClipPlan, ...]
 
 
 def split_voices(variants: Sequence[str]) -> tuple[tuple[Voice, ...], tuple[Voice, ...]]:
@@ -223,66 +102,19 @@ def split_voices(variants: Sequence[str]) -> tuple[tuple[Voice, ...], tuple[Voic
     )
 
 
-@attrs.frozen
-class ClipPlan:
-    """Everything that decides one clip's audio."""
-
-    text: str
-    voice: Voice
-    words_per_minute: int
-    pitch: int
-    gain_db: float
-    reverb: int  # sox reverberance 0-100; 0: none
-    noise: float  # sox whitenoise volume; 0: none
-
-    def espeak_command(self, wav: Path) -> list[str]:
-        return [
-            "espeak-ng",
-            "-v",
-            self.voice.name,
-            "-s",
-            str(self.words_per_minute),
-            "-p",
-            str(self.pitch),
-            "-w",
-            str(wav),
-            self.text,
-        ]
-
-    def sox_command(self, raw: Path, out: Path) -> list[str]:
-        # -R: repeatable (fixed seeds), -D: no dither, so a seed gives the same bytes.
-        effects = ["rate", str(SAMPLE_RATE)]
-        if self.reverb:
-            effects += ["reverb", str(self.reverb)]
-        effects += ["gain", "-n", f"{self.gain_db:.1f}"]
-        if not self.noise:
-            return ["sox", "-R", "-D", str(raw), "-b", "16", str(out), "channels", "1", *effects]
-        noise = f"|sox -R -D {raw} -p synth whitenoise vol {self.noise:.4f}"
-        return ["sox", "-R", "-D", "-m", str(raw), noise, "-b", "16", str(out), "channels", "1",
-                *effects]  # fmt: skip
-
-
 def plan_clip(rng: random.Random, text: str, voices: Sequence[Voice]) -> ClipPlan:
-    return ClipPlan(
+    utterance = Utterance(
         text=text,
         voice=rng.choice(voices),
-        words_per_minute=rng.randint(135, 195),
-        pitch=rng.randint(25, 75),
-        gain_db=round(rng.uniform(-12.0, -1.0), 1),
-        reverb=rng.choice((0, 0, rng.randint(10, 50))),
-        noise=rng.choice((0.0, round(rng.uniform(0.003, 0.03), 4))),
+        words_per_minute=rng.randint(130, 200),
+        pitch=rng.randint(20, 80),
+        word_gap=rng.choice((0, 0, 0, 1, 2)),
     )
-
-
-@attrs.frozen
-class CorpusPlan:
-    train: tuple[ClipPlan, ...]
-    valid: tuple[ClipPlan, ...]
-    test: tuple[ClipPlan, ...]
+    return ClipPlan(utterance, random_effects(rng))
 
 
 def plan_corpus(
-    vocabulary: Vocabulary,
+    english: EverydayEnglish,
     variants: Sequence[str],
     *,
     train: int,
@@ -290,59 +122,80 @@ def plan_corpus(
     test: int,
     seed: int,
 ) -> CorpusPlan:
-    """The clips of every split; held-out sentences are drawn first and never reused."""
-    rng = random.Random(seed)
+    """The clips of every split. Held-out sentences are drawn first and never reused; each split
+    draws its voices and effects from its own generator, so `--train` changes neither `valid` nor
+    `test`, and a larger `--train` only appends clips."""
+    texts = random.Random(f"{seed}:texts")
     train_voices, held_voices = split_voices(variants)
     held_texts: list[str] = []
     seen: set[str] = set()
     while len(held_texts) < valid + test:
-        text = make_sentence(rng, vocabulary)
+        text = english.sentence(texts)
         if text not in seen:
             seen.add(text)
             held_texts.append(text)
-    train_texts = []
+    train_texts: list[str] = []
     while len(train_texts) < train:
-        text = make_sentence(rng, vocabulary)
+        text = english.sentence(texts)
         if text not in seen:  # repeats within train are fine; a held-out sentence is not
             train_texts.append(text)
+
+    def plans(
+        split: str, split_texts: Sequence[str], voices: Sequence[Voice]
+    ) -> tuple[ClipPlan, ...]:
+        rng = random.Random(f"{seed}:{split}")
+        return tuple(plan_clip(rng, text, voices) for text in split_texts)
+
     return CorpusPlan(
-        train=tuple(plan_clip(rng, text, train_voices) for text in train_texts),
-        valid=tuple(plan_clip(rng, text, held_voices) for text in held_texts[:valid]),
-        test=tuple(plan_clip(rng, text, held_voices) for text in held_texts[valid:]),
+        train=plans("train", train_texts, train_voices),
+        valid=plans("valid", held_texts[:valid], held_voices),
+        test=plans("test", held_texts[valid:], held_voices),
     )
 
 
-def _run(command: list[str]) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(command, check=True, capture_output=True)
-    except FileNotFoundError:
-        raise FeatureUnavailableError(
-            f"{command[0]} is not installed; on Debian or Ubuntu: apt-get install espeak-ng sox"
-        ) from None
-    except subprocess.CalledProcessError as error:
-        detail = error.stderr.decode(errors="replace").strip()
-        raise FeatureUnavailableError(f"{command[0]} failed: {detail}") from None
+def render_clip(speaker: Speaker, plan: ClipPlan, out: Path) -> float:
+    """Speak `plan` into `out` (16 kHz mono 16-bit WAV); its length in seconds."""
+
+    def spoken(utterance: Utterance) -> tuple[Samples, float]:
+        samples, rate = speaker.speak(utterance)
+        speech = speech_at_16k(samples, rate)
+        effects = plan.effects
+        extra = effects.lead_seconds + effects.tail_seconds + effects.reverb_seconds
+        return speech, speech.size / SAMPLE_RATE + extra
+
+    utterance = plan.utterance
+    speech, seconds = spoken(utterance)
+    while seconds > MAX_SECONDS and utterance.words_per_minute < _FASTEST:
+        faster = int(utterance.words_per_minute * seconds / MAX_SECONDS) + 10
+        utterance = attrs.evolve(utterance, words_per_minute=min(_FASTEST, faster), word_gap=0)
+        speech, seconds = spoken(utterance)
+    audio = apply_effects(speech, plan.effects)
+    write_wav_atomically(out, audio)
+    return audio.size / SAMPLE_RATE
 
 
-def render_clip(plan: ClipPlan, out: Path) -> None:
-    """Speak `plan` into `out` (16 kHz mono 16-bit WAV)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        raw = Path(scratch) / "raw.wav"
-        part = Path(scratch) / "out.wav"
-        _run(plan.espeak_command(raw))
-        _run(plan.sox_command(raw, part))
-        # Moved into place whole, so a rerun after an interruption can skip every file it finds.
-        shutil.move(part, out)
+_worker_speaker: Speaker | None = None
 
 
-def _render(job: tuple[ClipPlan, str]) -> None:
-    render_clip(job[0], Path(job[1]))
+def _start_worker(backend: str | None) -> None:
+    global _worker_speaker
+    _worker_speaker = open_speaker(backend)
+
+
+def _render(job: tuple[ClipPlan, str]) -> float:
+    assert _worker_speaker is not None, "the worker was started without a speaker"
+    return render_clip(_worker_speaker, job[0], Path(job[1]))
+
+
+def clip_name(split: str, index: int) -> str:
+    return f"{split}-{index:06d}.wav"
 
 
 def write_corpus(
     folder: Path,
     plan: CorpusPlan,
     *,
+    backend: str | None = None,
     jobs: int = 1,
     on_progress: ProgressSink | None = None,
 ) -> dict[str, Path]:
@@ -350,56 +203,77 @@ def write_corpus(
     interrupted run continues where it stopped."""
     clips = folder / "clips"
     clips.mkdir(parents=True, exist_ok=True)
+    report = on_progress or (lambda line: None)
+    todo = [
+        (clip, str(clips / clip_name(split, index)))
+        for split in SPLITS
+        for index, clip in enumerate(getattr(plan, split))
+        if not (clips / clip_name(split, index)).is_file()
+    ]
+    _render_all(todo, backend, jobs, report)
     manifests: dict[str, Path] = {}
-    for split in ("train", "valid", "test"):
-        plans: tuple[ClipPlan, ...] = getattr(plan, split)
-        names = [f"{split}-{index:06d}.wav" for index in range(len(plans))]
-        todo = [
-            (p, str(clips / n))
-            for p, n in zip(plans, names, strict=True)
-            if not (clips / n).is_file()
-        ]
-        _render_all(todo, jobs, split, on_progress)
+    for split in SPLITS:
         rows = [
             json.dumps(
                 {
-                    "audio": f"clips/{name}",
-                    "text": p.text,
+                    "audio": f"clips/{clip_name(split, index)}",
+                    "text": clip.text,
                     "language": "English",
-                    "voice": p.voice.name,
+                    "voice": clip.utterance.voice.name,
                 },
                 ensure_ascii=False,
             )
-            for p, name in zip(plans, names, strict=True)
+            for index, clip in enumerate(getattr(plan, split))
         ]
         manifests[split] = folder / f"{split}.jsonl"
-        manifests[split].write_text("\n".join(rows) + "\n", encoding="utf-8")
+        part = manifests[split].with_name(manifests[split].name + ".part")
+        part.write_text("".join(row + "\n" for row in rows), encoding="utf-8")
+        part.replace(manifests[split])
     return manifests
 
 
 def _render_all(
-    todo: list[tuple[ClipPlan, str]], jobs: int, split: str, on_progress: ProgressSink | None
+    todo: list[tuple[ClipPlan, str]], backend: str | None, jobs: int, report: ProgressSink
 ) -> None:
-    report = on_progress or (lambda line: None)
-    if jobs <= 1:
+    started = time.monotonic()
+    every = max(1, min(1000, len(todo) // 20))
+
+    def progress(done: int, seconds: float) -> None:
+        if done % every == 0 or done == len(todo):
+            elapsed = time.monotonic() - started
+            report(
+                f"{done}/{len(todo)} clips, {seconds / 3600:.2f} h of audio, "
+                f"{done / max(elapsed, 1e-9):.1f} clips/s"
+            )
+
+    total = 0.0
+    if jobs <= 1 or len(todo) <= 1:
+        _start_worker(backend)
         for done, job in enumerate(todo, start=1):
-            _render(job)
-            if done % 200 == 0 or done == len(todo):
-                report(f"{split}: {done}/{len(todo)} clips")
+            total += _render(job)
+            progress(done, total)
         return
-    with ProcessPoolExecutor(jobs) as pool:
-        for done, _ in enumerate(pool.map(_render, todo, chunksize=16), start=1):
-            if done % 200 == 0 or done == len(todo):
-                report(f"{split}: {done}/{len(todo)} clips")
+    # Forked workers: they need no `if __name__ == "__main__"` guard in a caller's script, and
+    # nothing a clip's bytes depend on runs on threads (augment.speech_at_16k says why).
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=(backend,)) as pool:
+        for done, seconds in enumerate(pool.map(_render, todo, chunksize=32), start=1):
+            total += seconds
+            progress(done, total)
 
 
-def tool_versions() -> dict[str, str]:
-    from importlib.metadata import version
-
+def _settings(
+    *, seed: int, valid: int, test: int, english: str, words: int, names: int, speaker: Speaker
+) -> dict[str, object]:
+    """What must match for a rerun to continue a corpus (train may grow: it only appends)."""
     return {
-        "faker": version("faker"),
-        "espeak-ng": _run(["espeak-ng", "--version"]).stdout.decode().split()[3],
-        "sox": _run(["sox", "--version"]).stdout.decode().split()[-1],
+        "seed": seed,
+        "valid": valid,
+        "test": test,
+        "english": english,
+        "words": words,
+        "names": names,
+        "espeak": speaker.version,
     }
 
 
@@ -410,8 +284,10 @@ def make_corpus(
     valid: int,
     test: int,
     seed: int = 0,
+    english: str = "everyday",
     words: int | None = None,
-    names: int = 80,
+    names: int | None = None,
+    backend: str | None = None,
     jobs: int = 1,
     on_progress: ProgressSink | None = None,
 ) -> dict[str, Path]:
@@ -419,41 +295,88 @@ def make_corpus(
     for count, name in ((train, "train"), (valid, "valid"), (test, "test")):
         if count < 0:
             raise InvalidInputError(f"--{name} must be >= 0, got {count}")
-    for tool in ("espeak-ng", "sox"):
-        if shutil.which(tool) is None:
-            raise FeatureUnavailableError(
-                f"{tool} is not installed; on Debian or Ubuntu: apt-get install espeak-ng sox"
+    if english != "everyday":
+        raise InvalidInputError(f"--english {english!r}: the one grammar is 'everyday'")
+    speaker = open_speaker(backend)
+    lexicon = everyday_lexicon().limited(words, names)
+    settings = _settings(
+        seed=seed,
+        valid=valid,
+        test=test,
+        english=english,
+        words=len(lexicon.words),
+        names=len(lexicon.first_names),
+        speaker=speaker,
+    )
+    description_path = folder / "corpus.json"
+    if description_path.is_file():
+        before = json.loads(description_path.read_text(encoding="utf-8")).get("settings")
+        if before != settings:
+            raise InvalidInputError(
+                f"{folder} holds a corpus made with other settings ({before}); "
+                "use another folder or the same settings to continue it"
             )
-    vocabulary = Vocabulary.from_faker(words, names)
-    variants = espeak_variants()
-    plan = plan_corpus(vocabulary, variants, train=train, valid=valid, test=test, seed=seed)
-    manifests = write_corpus(folder, plan, jobs=jobs, on_progress=on_progress)
+    folder.mkdir(parents=True, exist_ok=True)
+    variants = speaker.variants()
+    plan = plan_corpus(
+        EverydayEnglish(lexicon), variants, train=train, valid=valid, test=test, seed=seed
+    )
     train_voices, held_voices = split_voices(variants)
     description = {
-        "seed": seed,
-        "sizes": {"train": train, "valid": valid, "test": test},
-        "versions": tool_versions(),
+        "settings": settings,
+        "sizes": {split: len(getattr(plan, split)) for split in SPLITS},
         "held_out_voices": [voice.name for voice in held_voices],
         "train_voices": len(train_voices),
-        "words": list(vocabulary.words),
-        "names": [*vocabulary.first_names, *vocabulary.last_names],
+        "vocabulary": vocabulary_counts(plan, lexicon.words),
     }
     (folder / "corpus.json").write_text(json.dumps(description, indent=1) + "\n", "utf-8")
-    return manifests
+    # The description is written first: an interrupted run is resumed only with these settings.
+    return write_corpus(folder, plan, backend=speaker.name, jobs=jobs, on_progress=on_progress)
+
+
+def vocabulary_counts(plan: CorpusPlan, frequent: Sequence[str]) -> dict[str, int]:
+    """How much of the word list the corpus says, and what the held-out splits say that
+    `train` never does (words a model trained on it has not heard)."""
+
+    def spoken(clips: Sequence[ClipPlan]) -> set[str]:
+        return {word.strip(".?").lower() for clip in clips for word in clip.text.split()}
+
+    train_words, held_words = spoken(plan.train), spoken([*plan.valid, *plan.test])
+    return {
+        "frequent_words": len(frequent),
+        "frequent_words_in_train": len(train_words & set(frequent)),
+        "distinct_train_words": len(train_words),
+        "held_out_words_not_in_train": len(held_words - train_words),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m qasr.training.synth",
-        description="Write a synthetic English speech corpus (espeak-ng + sox) for qasr train.",
+        description="Write a synthetic English speech corpus (espeak-ng) for qasr train.",
     )
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--train", type=int, default=20_000, help="training clips (20000)")
-    parser.add_argument("--valid", type=int, default=64, help="held-out validation clips (64)")
-    parser.add_argument("--test", type=int, default=400, help="held-out test clips (400)")
+    parser.add_argument("--train", type=int, default=48_000, help="training clips (48000)")
+    parser.add_argument("--valid", type=int, default=200, help="held-out validation clips (200)")
+    parser.add_argument("--test", type=int, default=1000, help="held-out test clips (1000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--words", type=int, help="words of Faker's list to use (all 971)")
-    parser.add_argument("--names", type=int, default=80, help="first and last names each (80)")
+    parser.add_argument(
+        "--english",
+        default="everyday",
+        choices=("everyday",),
+        help="the sentence grammar (qasr.training.english)",
+    )
+    parser.add_argument(
+        "--words", type=int, help="open-class words from the N most frequent only (all 5000)"
+    )
+    parser.add_argument("--names", type=int, help="first and last names each (all)")
+    parser.add_argument(
+        "--espeak",
+        choices=("auto", "program", "wheel"),
+        default=None,
+        help="espeak-ng program or wheel (default: $QASR_SYNTH_BACKEND, else "
+        "the program where it is on PATH, else the wheel)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     try:
@@ -463,8 +386,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             valid=args.valid,
             test=args.test,
             seed=args.seed,
+            english=args.english,
             words=args.words,
             names=args.names,
+            backend=args.espeak,
             jobs=args.jobs,
             on_progress=lambda line: print(line, file=sys.stderr, flush=True),
         )

@@ -1,6 +1,6 @@
 """`qasr convert`: write a quantized (or re-typed) MLX copy of a Qwen3-ASR checkpoint.
 
-The copy keeps the source's layout and config.json, so the one loader (`asr_model.load_thinker`)
+The copy keeps the source's layout and config.json, so the one loader (`reading.load_thinker`)
 reads both. Its tensors are the MLX model's own, under the layout's prefixes: the decoder's fused
 `qkv_proj` / `gate_up_proj` keep their fused names (they are quantized as one layer, and the
 loader's `TextModel.sanitize` passes fused names through), quantized layers add `.scales` and

@@ -1,6 +1,6 @@
 """Convert a Qwen3-ASR checkpoint folder between the two layouts (docs/adr/0010).
 
-Weight names go through the one table in `checkpoint.WEIGHT_PREFIXES`: a checkpoint name of the
+Weight names go through the one table in `checkpoint.weights`: a checkpoint name of the
 source layout becomes a module path, which becomes a checkpoint name of the target layout.
 Tensors are copied bit for bit (dtype kept); only config.json is rewritten. Tokenizer and
 processor files are copied as they are.
@@ -30,7 +30,7 @@ from qasr.adapters.mlx.checkpoint.files import (
     safetensors_files,
     write_json,
 )
-from qasr.adapters.mlx.checkpoint.weights import WEIGHT_PREFIXES, Layout, module_name
+from qasr.adapters.mlx.checkpoint.weights import Layout, checkpoint_name, module_name
 from qasr.adapters.mlx.model.lengths import tokens_per_chunk
 from qasr.errors import CheckpointError
 
@@ -76,14 +76,6 @@ PROCESSOR_CONFIG = "processor_config.json"
 ALIGNER_ARCHITECTURE = "Qwen3ASRForTokenClassification"
 ALIGNER_MODEL_TYPE = "qwen3_forced_aligner"
 DEFAULT_SEGMENT_TIME = 80.0  # Qwen3ASRProcessor's timestamp_segment_time default
-
-
-def checkpoint_name(module_path: str, layout: Layout) -> str:
-    """Inverse of `checkpoint.module_name`: the tensor name `layout` stores a module path under."""
-    for prefix, replacement in WEIGHT_PREFIXES[layout]:
-        if module_path.startswith(replacement):
-            return prefix + module_path[len(replacement) :]
-    raise CheckpointError(f"no {layout.value}-layout name for module weight {module_path!r}")
 
 
 def mrope_section(head_dim: int) -> list[int]:

@@ -82,7 +82,7 @@ class Qwen3ASRThinker(nn.Module):
 
     @staticmethod
     def sanitize(weights: Mapping[str, mx.array]) -> dict[str, mx.array]:
-        """Module-path weights (checkpoint.read_weights) -> what `load_weights` takes."""
+        """Module-path weights (checkpoint.reading.read_weights) -> what `load_weights` takes."""
         parts: dict[str, dict[str, mx.array]] = {"audio_tower": {}, "model": {}, "lm_head": {}}
         for name, value in weights.items():
             head, _, rest = name.partition(".")
