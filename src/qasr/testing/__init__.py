@@ -5,6 +5,7 @@
 >>> service = TranscriptionService(FakeAudioSource(), FakeRecognizer())
 """
 
+from qasr.testing.clips import noisy_tone_clip, silent_clip, tone_clip
 from qasr.testing.fake_audio import FakeAudioSource
 from qasr.testing.fakes import (
     SILENCE_PEAK,
@@ -22,5 +23,8 @@ __all__ = [
     "FakeDiarizer",
     "FakeRecognizer",
     "is_silent",
+    "noisy_tone_clip",
+    "silent_clip",
     "text_units",
+    "tone_clip",
 ]
