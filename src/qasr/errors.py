@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+
+def pip_install_hint(extra: str) -> str:
+    """The command that installs qasr's `extra`: into the source checkout qasr runs from
+    (`pip install -e ".[cpu]"`), else from the package index (`pip install 'qasr[cpu]'`)."""
+    root = Path(__file__).resolve().parents[2]
+    if not ((root / "pyproject.toml").is_file() and (root / "src" / "qasr").is_dir()):
+        return f"pip install 'qasr[{extra}]'"
+    try:
+        here = Path.cwd().resolve() == root
+    except OSError:  # the working folder was deleted
+        here = False
+    return f'pip install -e ".[{extra}]"' if here else f'pip install -e "{root}[{extra}]"'
+
 
 class QasrError(Exception):
     """Base of all errors that come from the user's input or environment, not from a bug."""
@@ -31,7 +46,7 @@ class MissingExtraError(QasrError, ImportError):
     """An optional dependency is needed; the message names the `pip install` extra."""
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
-        message = f"{purpose} needs the '{package}' package: pip install 'qasr[{extra}]'"
+        message = f"{purpose} needs the '{package}' package: {pip_install_hint(extra)}"
         super().__init__(message)
         self.package = package
         self.extra = extra
@@ -39,6 +54,16 @@ class MissingExtraError(QasrError, ImportError):
 
 class OutputFormatError(QasrError, ValueError):
     """An unknown output format, or one the transcript cannot fill (subtitles without times)."""
+
+
+class OutputWriteError(QasrError):
+    """Some output files could not be written; the others were. Carries both lists."""
+
+    def __init__(self, failures: list[tuple[object, str]], written: list[object]) -> None:
+        listed = "; ".join(f"{path}: {reason}" for path, reason in failures)
+        super().__init__(f"cannot write {listed}")
+        self.failures = failures  # (path, reason) per file that was not written
+        self.written = written
 
 
 class InvalidInputError(QasrError, ValueError):

@@ -79,8 +79,10 @@ def _locate_checkpoints(*wanted: tuple[str, str] | None) -> None:
         except ModelNotFoundError as problem:
             whose = "the forced aligner for word timestamps: " if flag == "--forced-aligner" else ""
             problems.append(f"{whose}{problem}")
+    if len(problems) > 1:
+        raise ModelNotFoundError("; and ".join(problem.rstrip(".") for problem in problems))
     if problems:
-        raise ModelNotFoundError("; and ".join(problems))
+        raise ModelNotFoundError(problems[0])
 
 
 def build_audio_source() -> AudioSource:
@@ -160,6 +162,21 @@ def mlx_backend_summary() -> str:
     return f"mlx {version('mlx')}, default device {mx.default_device()}, BLAS {blas}"
 
 
+def cpu_blas() -> tuple[str | None, bool]:
+    """(the BLAS preloaded for MLX's CPU matmuls, None for MLX's reference one; whether models
+    run on the CPU), for `qasr --doctor`; raises if MLX fails to load."""
+    from qasr.adapters.mlx.backend import BLAS_PATH, mx
+
+    return BLAS_PATH, mx.default_device() == mx.cpu
+
+
+def hub_command() -> str:
+    """The installed Hugging Face command line tool (`hf`, or the older `huggingface-cli`)."""
+    from qasr.adapters.mlx.checkpoint.files import hub_command as installed
+
+    return installed()
+
+
 def convert_layout(model: str, output: str | os.PathLike[str], layout: str) -> Path:
     """The checkpoint `model` (hub id or folder) rewritten in `layout` ("original" or "hf")."""
     from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
@@ -174,3 +191,19 @@ def train_model(*, on_progress: Callable[[str], None] | None = None, **settings:
     from qasr.training.trainer import TrainingConfig, train
 
     return train(TrainingConfig(**settings), on_progress=on_progress)
+
+
+__all__ = [
+    "DEFAULT_ALIGNER",
+    "DEFAULT_MODEL",
+    "build_aligner",
+    "build_audio_source",
+    "build_recognizer",
+    "build_service",
+    "check_output_format",
+    "convert_layout",
+    "convert_model",
+    "mlx_backend_summary",
+    "train_model",
+    "write_outputs",
+]

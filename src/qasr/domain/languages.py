@@ -35,6 +35,14 @@ class Language:
         return self.parent if self.parent is not None else self.name
 
     @property
+    def display_name(self) -> str:
+        """The name, with the language a dialect is forced as unless the name already starts
+        with it: "Sichuan (Chinese)", but "Cantonese (Hong Kong)"."""
+        if self.parent is None or self.name.split(" (")[0] == self.parent:
+            return self.name
+        return f"{self.name} ({self.parent})"
+
+    @property
     def is_spaceless(self) -> bool:
         """Written without spaces between words, so chunk texts join with ''."""
         return self.prompt_name in _SPACELESS

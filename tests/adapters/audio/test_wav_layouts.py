@@ -143,7 +143,12 @@ def test_truncated_data_is_an_error_naming_the_file_and_sizes(write):
 BROKEN = {
     "empty data": (riff(chunk(b"fmt ", fmt_body()), chunk(b"data", b"")), "contains no audio"),
     "less than a frame": (riff(chunk(b"fmt ", fmt_body(channels=2)), chunk(b"data", b"\0\0")),
-                          "contains no audio"),
+                          "no whole frame of audio: the data chunk holds 2 bytes"),
+    "65535 channels": (riff(chunk(b"fmt ", fmt_body(channels=65535, bits=8)),
+                            chunk(b"data", bytes(32000))),
+                       r"holds 32000 bytes, but the fmt chunk says one frame \(65535 channels\)"),
+    "one channel, no rate": (riff(chunk(b"fmt ", fmt_body(rate=0)), chunk(b"data", b"\0\0")),
+                             "says 1 channel, 0 Hz"),
     "no data chunk": (riff(chunk(b"fmt ", fmt_body())), "no data chunk"),
     "no fmt chunk": (riff(chunk(b"data", LEVELS.tobytes())), "no fmt chunk"),
     "short fmt": (riff(chunk(b"fmt ", fmt_body()[:12]), chunk(b"data", b"\0\0")), "corrupt"),

@@ -1,9 +1,11 @@
-"""Picking writers by name, the txt/json/tsv formats, and all-or-nothing file writing."""
+"""Picking writers by name, the txt/json/tsv formats, and writing each format's file on its own."""
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 from pathlib import Path
 from typing import TextIO
 
@@ -22,7 +24,7 @@ from qasr.adapters.writers import (
     writers_for,
 )
 from qasr.domain import Segment, SpeakerSpan, Transcript
-from qasr.errors import InvalidInputError, OutputFormatError
+from qasr.errors import InvalidInputError, OutputFormatError, OutputWriteError
 
 TIMED = Transcript(
     "Hello, world. Bye.",
@@ -36,8 +38,11 @@ class FailingWriter:
     format_name = "broken"
     extension = ".broken"
 
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
     def write(self, transcript: Transcript, out: TextIO) -> None:
-        raise RuntimeError("disk on fire")
+        raise self.error
 
 
 def test_writer_names_are_looked_up_ignoring_case_and_a_leading_dot() -> None:
@@ -103,18 +108,59 @@ def test_write_files_writes_each_format_atomically_into_a_new_folder(tmp_path: P
         assert path.read_bytes() == render(get_writer(name), TIMED).encode("utf-8")
 
 
-def test_a_format_that_cannot_be_written_leaves_no_file_at_all(tmp_path: Path) -> None:
-    with pytest.raises(OutputFormatError, match="--timestamps"):
-        write_files(UNTIMED, tmp_path / "out", "talk", "txt,srt")
-    assert not (tmp_path / "out").exists()
+def test_a_format_that_cannot_be_written_costs_no_other_format(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    with pytest.raises(OutputWriteError) as raised:
+        write_files(UNTIMED, folder, "talk", "txt,srt,json")
+    [(path, reason)] = raised.value.failures
+    assert path == folder / "talk.srt" and "word timestamps" in reason
+    assert raised.value.written == [folder / "talk.txt", folder / "talk.json"]
+    assert sorted(os.listdir(folder)) == ["talk.json", "talk.txt"], "no srt, no temp files"
+    assert str(folder / "talk.srt") in str(raised.value)
 
 
-def test_a_writer_that_raises_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> None:
-    (tmp_path / "talk.txt").write_text("old\n")
+def test_a_file_the_disk_refuses_keeps_its_old_version_and_the_others_are_written(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "talk.broken").write_text("old\n")
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(OutputWriteError, match=r"talk\.broken: No space left on device"):
+        write_files(TIMED, tmp_path, "talk", [FailingWriter(full), TextWriter()])
+    assert sorted(os.listdir(tmp_path)) == ["talk.broken", "talk.txt"]
+    assert (tmp_path / "talk.broken").read_text() == "old\n"
+
+
+def test_a_bug_in_a_writer_is_not_hidden_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "talk.broken").write_text("old\n")
     with pytest.raises(RuntimeError, match="disk on fire"):
-        write_files(TIMED, tmp_path, "talk", [TextWriter(), FailingWriter()])
-    assert os.listdir(tmp_path) == ["talk.txt"]
-    assert (tmp_path / "talk.txt").read_text() == "old\n"
+        write_files(TIMED, tmp_path, "talk", [FailingWriter(RuntimeError("disk on fire"))])
+    assert os.listdir(tmp_path) == ["talk.broken"]
+    assert (tmp_path / "talk.broken").read_text() == "old\n"
+
+
+def test_an_output_folder_under_a_file_is_named_in_the_error(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(OutputWriteError, match="taken"):
+        write_files(TIMED, tmp_path / "taken" / "sub", "talk", "txt")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_new_files_and_folders_follow_the_umask(tmp_path: Path, umask: int) -> None:
+    previous = os.umask(umask)
+    try:
+        (path,) = write_files(TIMED, tmp_path / "new", "talk", "txt")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o777 & ~umask
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
+    old = tmp_path / "talk.txt"
+    old.write_text("old\n")
+    old.chmod(0o640)
+    write_files(TIMED, tmp_path, "talk", "txt")
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640 and old.read_text() != "old\n"
 
 
 def test_a_failed_move_leaves_no_temporary_file(
@@ -124,7 +170,7 @@ def test_a_failed_move_leaves_no_temporary_file(
         raise OSError("read-only file system")
 
     monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(OSError, match="read-only"):
+    with pytest.raises(OutputWriteError, match="read-only"):
         write_files(TIMED, tmp_path, "talk", "txt")
     assert os.listdir(tmp_path) == []
 

@@ -41,6 +41,19 @@ def test_a_missing_bundled_model_says_so(
     assert "tiny-en" in capsys.readouterr().err
 
 
+def test_errors_advertise_the_demo_model_only_once_it_ships(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_files, "bundled_model_folder", lambda name: tmp_path / name)
+    with pytest.raises(ModelNotFoundError) as absent:
+        resolve_model_folder("no-such-folder")
+    assert "tiny-en" not in str(absent.value)
+    (tmp_path / "tiny-en").mkdir()
+    (tmp_path / "tiny-en" / "config.json").write_text("{}")
+    with pytest.raises(ModelNotFoundError, match="tiny-en, bundled with qasr"):
+        resolve_model_folder("no-such-folder")
+
+
 @needs_model
 def test_the_name_resolves_to_the_packaged_folder() -> None:
     folder = resolve_model_folder("tiny-en")

@@ -139,8 +139,13 @@ def _layout(file: BinaryIO, file_size: int, label: str) -> WavLayout:
             f"{label}: truncated: data chunk says {declared} bytes, file has {available}"
         )
     data_bytes = declared - declared % fmt.block_align
-    if data_bytes == 0:
+    if declared == 0:
         raise AudioError(f"{label}: contains no audio (the data chunk is empty)")
+    if data_bytes == 0:
+        raise AudioError(
+            f"{label}: no whole frame of audio: the data chunk holds {declared} bytes, but the "
+            f"fmt chunk says one frame ({_count(fmt.channels, 'channel')}) takes {fmt.block_align}"
+        )
     return WavLayout(fmt, data_offset, data_bytes, streamed)
 
 
@@ -196,7 +201,7 @@ def _parse_fmt(body: bytes, label: str) -> WavFormat:
         encoding = int.from_bytes(subformat[:2], "little")
     if channels == 0 or sample_rate == 0 or block_align == 0 or block_align % channels:
         raise AudioError(
-            f"{label}: corrupt: fmt chunk says {channels} channels, {sample_rate} Hz, "
+            f"{label}: corrupt: fmt chunk says {_count(channels, 'channel')}, {sample_rate} Hz, "
             f"{block_align} bytes per frame"
         )
     fmt = WavFormat(encoding, channels, sample_rate, block_align, bits)
@@ -208,6 +213,10 @@ def _parse_fmt(body: bytes, label: str) -> WavFormat:
         kind = "PCM" if encoding == PCM else "float"
         raise UnsupportedWavEncodingError(label, f"{kind} with {fmt.sample_bytes}-byte samples")
     return fmt
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _decode(raw: npt.NDArray[np.uint8], fmt: WavFormat, mono: bool) -> npt.NDArray[np.float32]:

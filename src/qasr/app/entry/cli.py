@@ -20,9 +20,12 @@ from qasr.app.entry.cli_support import (
     BUG,
     USER_ERROR,
     Parser,
+    check_output_dir,
+    output_stems,
     parse_words,
     positive_int,
     report_error,
+    same_file_once,
     warn,
 )
 from qasr.app.entry.progress_bar import ProgressBar
@@ -35,12 +38,12 @@ from qasr.domain import (
     Stage,
     find_language,
 )
-from qasr.errors import FeatureUnavailableError, InvalidInputError, QasrError
+from qasr.errors import FeatureUnavailableError, InvalidInputError, OutputWriteError, QasrError
 from qasr.ports import Aligner
 
 OUTPUT_FORMATS = ("txt", "json", "srt", "vtt", "tsv", "all")
-# Subtitles are cues of timed words: asking for them asks for timestamps.
-_TIMED_FORMATS = frozenset({"srt", "vtt", "all"})
+# Subtitles and TSV rows are phrases of timed words: asking for them asks for timestamps.
+_TIMED_FORMATS = frozenset({"srt", "vtt", "tsv", "all"})
 _USAGE = (
     "qasr [transcribe] FILES... [options]\n"
     "       qasr convert --model SRC --output DIR [--quantize {4,8}] [options]\n"
@@ -58,8 +61,10 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="qasr",
         usage=_USAGE,
-        description="Transcribe speech with Qwen3-ASR on MLX. Prints each transcript and writes "
-        "<output-dir>/<file stem>.<format>.",
+        description="Transcribe speech with Qwen3-ASR on MLX. Prints each transcript (under a "
+        "'==> FILE <==' line when there are several) and writes <output-dir>/<file stem>.<format>; "
+        "inputs that share a stem keep their extension (x.wav.txt, x.mp3.txt), then their "
+        "folder's name (a_x.wav.txt). Where outputs go is checked before anything is decoded.",
     )
     parser.add_argument("files", nargs="*", metavar="FILES", help="audio or video files")
     parser.add_argument("-o", "--output-dir", default=".", help="where files go (default: .)")
@@ -68,7 +73,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output-format",
         default="txt",
         metavar="{" + ",".join(OUTPUT_FORMATS) + "}",
-        help="file format, or several joined by commas; srt and vtt turn --timestamps on "
+        help="file format, or several joined by commas; srt, vtt and tsv turn --timestamps on "
         "(default: txt)",
     )
     parser.add_argument("--language", help="force a language (name or code: English, en, zh...)")
@@ -206,7 +211,9 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
     )
     writes = not args.stdout_only
     if writes:
+        # Before any model loads: a wrong -o or -f must not cost the decoding.
         bootstrap.check_output_format(fmt)
+        check_output_dir(args.output_dir)
     timestamps = args.timestamps or (writes and _needs_timestamps(fmt))
 
     failed = False
@@ -220,6 +227,11 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
             present.append(name)
     if not present:
         return USER_ERROR
+    present = same_file_once(present)
+    stems = output_stems(present) if writes else {}
+    renamed = [f"{name} -> {stem}.*" for name, stem in stems.items() if stem != Path(name).stem]
+    if renamed:
+        warn(f"inputs share a file stem, so their outputs are named: {', '.join(renamed)}")
 
     wanted: dict[str, Any] = {"model": args.model, "dtype": args.dtype, "timestamps": timestamps}
     if args.batch_size:
@@ -238,6 +250,7 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
         progress = bar = ProgressBar(sys.stderr)
     else:
         progress = None
+    labelled = len(present) > 1
     results = service.transcribe_many(present, options, timestamps=timestamps, on_progress=progress)
     for result in results:
         if bar is not None:
@@ -252,9 +265,11 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
         if transcript.truncated:
             warn(f"{result.name}: the token budget ran out; the text may be cut short")
         if not args.quiet:
+            if labelled:  # as `head` labels several files
+                print(f"==> {result.name} <==", flush=True)
             print(transcript.text, flush=True)
         if writes:
-            failed |= not _write(transcript, args, Path(result.name).stem, result.name)
+            failed |= not _write(transcript, args, stems[result.name])
     return USER_ERROR if failed else 0
 
 
@@ -267,6 +282,7 @@ def _align(args: argparse.Namespace, build_aligner: AlignerFactory) -> int:
     text = args.text if args.text is not None else _read_text(Path(args.text_file))
     if not args.stdout_only:
         bootstrap.check_output_format(args.output_format)
+        check_output_dir(args.output_dir)
     language = find_language(args.language) if args.language else None
     aligner = build_aligner(model=args.forced_aligner, dtype=args.dtype)
     transcript = align(args.audio, text, language=language, aligner=aligner)
@@ -277,7 +293,7 @@ def _align(args: argparse.Namespace, build_aligner: AlignerFactory) -> int:
         warn(f"{args.audio}: the text has no words to time")
     if args.stdout_only:
         return 0
-    return 0 if _write(transcript, args, Path(args.audio).stem, args.audio) else USER_ERROR
+    return 0 if _write(transcript, args, Path(args.audio).stem) else USER_ERROR
 
 
 def _read_text(path: Path) -> str:
@@ -287,17 +303,21 @@ def _read_text(path: Path) -> str:
         raise InvalidInputError(f"cannot read the text file {str(path)!r}: {error}") from None
 
 
-def _write(transcript: Any, args: argparse.Namespace, stem: str, name: str) -> bool:
+def _write(transcript: Any, args: argparse.Namespace, stem: str) -> bool:
+    """Write every format that can be written; one error line per file that cannot, naming it."""
     try:
-        Path(args.output_dir).mkdir(parents=True, exist_ok=True)
         paths = bootstrap.write_outputs(transcript, args.output_dir, stem, args.output_format)
-    except (QasrError, OSError) as error:
-        report_error(_about(name, error), verbose=args.verbose, cause=error)
-        return False
+    except OutputWriteError as error:
+        for path, reason in error.failures:
+            report_error(f"cannot write {str(path)!r}: {reason}", verbose=args.verbose, cause=error)
+        paths = error.written
+        ok = False
+    else:
+        ok = True
     if args.verbose:
         for path in paths:
             print(f"qasr: wrote {path}", file=sys.stderr)
-    return True
+    return ok
 
 
 def _needs_timestamps(output_format: str) -> bool:
@@ -337,4 +357,4 @@ def print_languages(out: TextIO) -> None:
         file=out,
     )
     for dialect in dialects:
-        print(f"  {dialect.code:<15} {dialect.name} ({dialect.parent})", file=out)
+        print(f"  {dialect.code:<15} {dialect.display_name}", file=out)

@@ -126,6 +126,22 @@ def _build_train_parser() -> argparse.ArgumentParser:
         "--eval-clips", type=int, default=16, help="validation clips decoded for WER/CER"
     )
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        help="seconds of training; then save a checkpoint and stop (continue with --resume)",
+    )
+    parser.add_argument(
+        "--feature-cache",
+        help="folder of the cached log-mels (default: .qasr-features next to --data)",
+    )
+    parser.add_argument(
+        "--pad-chunks",
+        type=positive_int,
+        default=1,
+        help="pad clips to a multiple of this many 1 s chunks: fewer compiled shapes (GPU: 4)",
+    )
+    parser.add_argument("--log-every", type=positive_int, default=10, help="steps per log line")
     parser.add_argument("--verbose", action="store_true", help="tracebacks")
     return parser
 
@@ -157,6 +173,10 @@ def train_command(words: Sequence[str]) -> int:
             save_every=args.save_every,
             eval_clips=args.eval_clips,
             resume=args.resume,
+            time_limit=args.time_limit,
+            feature_cache=args.feature_cache,
+            pad_chunks=args.pad_chunks,
+            log_every=args.log_every,
             on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr),
         )
     except QasrError as error:
