@@ -71,9 +71,9 @@ def test_the_cut_falls_in_a_pause_before_the_limit() -> None:
     speech = np.random.default_rng(0).uniform(-0.5, 0.5, 40 * rate).astype(np.float32)
     speech[int(26.0 * rate) : int(27.0 * rate)] = 0.0  # a one-second pause 3-4 s before 30 s
     first, second = plan_chunks(speech, rate, 30.0)
-    assert 26.0 * rate < first.end < 27.0 * rate
-    # the middle of the pause, not its edge: both neighbouring words stay whole
-    assert abs(first.end - 26.5 * rate) <= 0.1 * rate
+    # The middle of the pause, not its edge, so both neighbouring words stay whole: 50 ms
+    # half-windows are silent for cuts 416,800..431,200, whose middle is 424,000 (26.5 s).
+    assert first.end == 424_000
     assert second == ChunkSpan(first.end, len(speech))
 
 
@@ -84,6 +84,41 @@ def test_a_quiet_stretch_wins_over_louder_ones() -> None:
     signal[int(28.5 * rate) : int(28.6 * rate)] = 0.2  # less loud, but louder than the quiet one
     spans = plan_chunks(signal, rate, 30.0)
     assert 27.2 * rate <= spans[0].end <= 27.4 * rate
+
+
+# Worked examples, small enough to check by hand: 10 samples a second, chunks of at most 2 s
+# (20 samples), cuts searched in the last 1 s (cuts 10..20), and a 0.4 s window, so the loudness
+# of cut c is the mean |sample| of samples c-2, c-1, c and c+1. Loud samples are 1.0.
+WORKED = dict(sample_rate=10, max_seconds=2.0, search_seconds=1.0, window_seconds=0.4)
+
+
+def _loud_with(quiet: dict[tuple[int, int], float]) -> np.ndarray:
+    samples = np.ones(30, dtype=np.float32)
+    for (first, last), level in quiet.items():
+        samples[first : last + 1] = level
+    return samples
+
+
+@pytest.mark.parametrize(
+    ("quiet", "cut"),
+    [
+        # Silence on samples 12..18: the windows of cuts 14..17 are silent; their middle,
+        # (14 + 17) // 2, rounds down to 15.
+        ({(12, 18): 0.0}, 15),
+        # Silence on 12..19: silent windows for cuts 14..18 (the run ends at the last silent
+        # one, 18, not a cut earlier or later); the middle is 16.
+        ({(12, 19): 0.0}, 16),
+        # Silence exactly one window long (12..15), then a half-loud stretch (16..19): only cut
+        # 14 sees nothing but silence. A window twice as wide would rather straddle the silence
+        # and the half-loud stretch, and cut at 16.
+        ({(12, 15): 0.0, (16, 19): 0.5}, 14),
+    ],
+    ids=["odd-run-rounds-down", "even-run-ends-at-its-last-cut", "window-of-four-samples"],
+)
+def test_worked_examples_cut_exactly_where_computed_by_hand(
+    quiet: dict[tuple[int, int], float], cut: int
+) -> None:
+    assert plan_chunks(_loud_with(quiet), **WORKED) == (ChunkSpan(0, cut), ChunkSpan(cut, 30))
 
 
 def test_without_a_pause_the_cut_stays_within_the_search_window() -> None:

@@ -4,6 +4,7 @@ official `Qwen3ForceAlignProcessor.fix_timestamp`."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,9 +89,17 @@ def test_worked_examples(raw: list[float], fixed: list[int]) -> None:
     assert repair_timestamps(raw) == fixed
 
 
-def test_ten_thousand_times_are_fast() -> None:
-    values = np.random.default_rng(0).integers(0, 5000, 10_000).tolist()
-    assert len(longest_non_decreasing(values)) < len(values)  # O(n^2) would take minutes
+def test_twenty_thousand_times_are_fast() -> None:
+    """A benchmark-style bound, generous enough never to flake: the O(n log n) search takes
+    ~10 ms of CPU for 20,000 times here, the reference's O(n^2) programme ~6 s. CPU time of
+    this process, not wall time, so other jobs on a shared machine do not count."""
+    values = np.random.default_rng(0).integers(0, 5000, 20_000).tolist()
+    started = time.process_time()
+    chain = longest_non_decreasing(values)
+    elapsed = time.process_time() - started
+    assert elapsed < 1.0, f"{elapsed:.2f} s of CPU for 20,000 times"
+    assert len(chain) < len(values)
+    assert all(values[a] <= values[b] for a, b in itertools.pairwise(chain))
 
 
 @pytest.fixture(scope="module")

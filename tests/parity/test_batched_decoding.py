@@ -17,8 +17,14 @@ pytestmark = pytest.mark.parity
 pytest.importorskip("torch")
 pytest.importorskip("qwen_asr")
 
-from qasr.adapters.mlx.recognizer import MlxRecognizer  # noqa: E402
-from qasr.domain import AudioClip, RecognitionOptions  # noqa: E402
+from qasr.adapters.mlx.recognizer import Decoded, MlxRecognizer  # noqa: E402
+from qasr.adapters.mlx.text.prompt import parse_asr_output  # noqa: E402
+from qasr.domain import (  # noqa: E402
+    AudioClip,
+    FinishReason,
+    RecognitionOptions,
+    find_language,
+)
 
 
 def _recognizer(official_checkpoint: Any, seed: int, target: Path) -> MlxRecognizer:
@@ -61,10 +67,19 @@ def test_batch_equals_one_by_one(
     # The comparison is only meaningful if rows differ and some run out of budget.
     assert len({d.tokens for d in alone}) == len(alone)
 
-    transcripts = recognizer.recognize(
-        [AudioClip(clip) for clip in clips], OPTIONS
-    )  # batches of 3, sorted by length, returned in input order
-    assert [t.finish_reason for t in transcripts] == [d.finish_reason for d in alone]
+    # recognize() batches by length (here 3 + 2, in another order than the input's) and must
+    # hand each clip its own result: every text, language and finish reason as decoded alone.
+    transcripts = recognizer.recognize([AudioClip(clip) for clip in clips], OPTIONS)
+    expected = [_parsed(decoded, option) for decoded, option in zip(alone, OPTIONS, strict=True)]
+    assert [(t.text, t.language, t.finish_reason) for t in transcripts] == expected
+    # Swapped results could only pass unseen if two clips said the same thing.
+    assert len({text for text, _, _ in expected}) == len(expected)
+
+
+def _parsed(decoded: Decoded, option: RecognitionOptions) -> tuple[str, Any, FinishReason]:
+    forced = option.language.prompt_name if option.language else None
+    language, text = parse_asr_output(decoded.raw_text, user_language=forced)
+    return text, find_language(language) if language else None, decoded.finish_reason
 
 
 def test_worker_threads_and_async_use_the_model_safely(

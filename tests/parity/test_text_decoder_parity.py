@@ -62,8 +62,10 @@ class Tiny(NamedTuple):
 
 @pytest.fixture(scope="module")
 def tiny(official_checkpoint: Any) -> Tiny:
-    """Tiny random official checkpoint, loaded into ours from its saved safetensors."""
-    checkpoint = official_checkpoint()
+    """Tiny random official checkpoint, loaded into ours from its saved safetensors. The
+    official init sets every norm weight to 1, which would hide a norm weight we never apply
+    (k_norm, q_norm, the layer norms): noise on all 1-D parameters makes each one count."""
+    checkpoint = official_checkpoint(vector_noise=0.3)
     config = json.loads(Path(checkpoint.folder, "config.json").read_text())
     weights = mx.load(str(checkpoint.folder / "model.safetensors"))
     prefix = "thinker.model."

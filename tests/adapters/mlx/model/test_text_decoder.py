@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qasr.adapters.mlx.backend import mx
+from qasr.adapters.mlx.backend import mx, tree_flatten
 from qasr.adapters.mlx.model.mrope import (
     frequency_axes,
     inverse_frequencies,
@@ -59,6 +59,32 @@ def test_fast_path_equals_general_path() -> None:
     general = model(embeds, position_ids_from_mask(mask)[0], None, causal)
     real = np.array(mask).astype(bool)
     assert rel_err(np.array(fast)[real], np.array(general)[real]) < 1e-5
+
+
+def test_every_weight_changes_the_output() -> None:
+    """A weight the forward pass never applies (say k_norm's, with the norm computed without
+    it) would load without complaint; nudging each parameter in turn must move the hidden
+    states. Norm weights start at 1, so they are first set away from it."""
+    mx.random.seed(4)
+    model = TextModel(TextConfig.from_dict(SMALL))
+    names = [name for name, _ in tree_flatten(model.parameters())]
+    model.load_weights(
+        [
+            (name, mx.random.uniform(0.5, 1.5, value.shape)) if value.ndim == 1 else (name, value)
+            for name, value in tree_flatten(model.parameters())
+        ]
+    )
+    embeds = mx.random.normal((1, 6, 32))
+    baseline = np.array(model(embeds, 0, None, None))
+    unused = {"embed_tokens.weight"}  # the caller embeds; the forward pass takes embeddings
+    for name in names:
+        if name in unused:
+            continue
+        original = dict(tree_flatten(model.parameters()))[name]
+        model.load_weights([(name, original * 1.25 + 0.1)], strict=False)
+        moved = np.abs(np.array(model(embeds, 0, None, None)) - baseline).max()
+        model.load_weights([(name, original)], strict=False)
+        assert moved > 1e-4, f"{name} does not change the output"
 
 
 def test_padded_causal_mask_hides_padding_and_the_future() -> None:
