@@ -33,6 +33,10 @@ from qasr.training.vocab import CompactVocabulary, full_vocabulary, used_token_i
 EMBEDDING = "thinker.model.embed_tokens.weight"
 EMBEDDING_PARAMETER = "model.embed_tokens.weight"
 BETA1 = 0.9  # AdamW's, as qasr.training.optimizer makes it
+# Attention key biases add q·b to every key's score of a query alike, which softmax ignores: their
+# gradient is pure rounding noise, so which BLAS (and which thread split) sums it decides its sign.
+NOISE_ONLY = ".self_attn.k_proj.bias"
+ADAM_NOISE_STEP = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +154,19 @@ def assert_same_steps(compact: Trainer, full: Trainer, steps: int) -> list[float
         after, ours_after = weights(full), weights(compact)
         for name, value in after.items():
             slack = allowed[name] + 4 * UNIT_ROUNDOFF * np.abs(value)  # the update's own rounding
+            if name.endswith(NOISE_ONLY):
+                # Its true gradient is zero, so AdamW turns rounding noise into a step of up to
+                # lr * |m| / sqrt(v) per side; with both sides' moments apart, |m| / sqrt(v)
+                # reaches (1 - beta1) / sqrt(1 - beta2) ~ 3.2 (plus bias correction).
+                # (Its drift bound is no number then: the gradient it divides by is zero.)
+                slack = (
+                    4 * UNIT_ROUNDOFF * np.abs(value) + 2 * ADAM_NOISE_STEP * theirs.learning_rate
+                )
             assert (np.abs(ours_after[name] - value) <= slack).all(), name
         # The bound must stay tight enough to catch a wrong step: most weights move by far more.
-        moved = np.concatenate([np.abs(after[n] - before[n]).ravel() for n in after])
-        bound = np.concatenate([allowed[n].ravel() for n in after])
+        checked = [n for n in after if not n.endswith(NOISE_ONLY)]
+        moved = np.concatenate([np.abs(after[n] - before[n]).ravel() for n in checked])
+        bound = np.concatenate([allowed[n].ravel() for n in checked])
         assert np.mean(bound < 0.1 * moved) > 0.5
         norms.append(theirs.grad_norm)
     return norms
