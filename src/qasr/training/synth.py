@@ -11,8 +11,11 @@ Sentences come from `qasr.training.english` (a grammar over the 5,000 most frequ
 with names, numbers, dates, times and prices in words). Each clip gets an English accent and a
 voice variant of espeak-ng, a random speed (130-200 words per minute), pitch and word gap, and
 the effects of `qasr.training.augment` (room, noise, band, level; numpy only). Held out twice
-over: `valid` and `test` speak only with the variants in HELD_OUT_VARIANTS, which never speak in
-`train`, and none of their sentences is a `train` sentence.
+over: `valid` and `test` speak only with the variants in `corpus_plan.HELD_OUT_VARIANTS`, which
+never speak in `train`, and none of their sentences is a `train` sentence.
+
+`qasr.training.corpus_plan` decides every clip, `qasr.training.corpus_render` speaks them and
+writes the manifests; this module checks the settings, describes the corpus and is the command.
 
 Deterministic: a clip depends only on the seed, the `--valid` and `--test` sizes, its split and
 its index (the same bytes with the same espeak-ng and numpy), whatever the number of processes.
@@ -35,231 +38,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import random
 import sys
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 
-import attrs
-
-from qasr.domain import SAMPLE_RATE
 from qasr.errors import FeatureUnavailableError, InvalidInputError
-from qasr.training.augment import (
-    Effects,
-    Samples,
-    apply_effects,
-    random_effects,
-    speech_at_16k,
-    write_wav_atomically,
-)
+from qasr.training.corpus_plan import SPLITS, plan_corpus, split_voices, vocabulary_counts
+from qasr.training.corpus_render import ProgressSink, write_corpus
 from qasr.training.english import EverydayEnglish
 from qasr.training.lexicon import everyday_lexicon
-from qasr.training.speech import ACCENTS, Speaker, Utterance, Voice, open_speaker
-
-ProgressSink = Callable[[str], None]
-SPLITS = ("train", "valid", "test")
-# Voice variants kept out of training: the held-out speakers of `valid` and `test` (all in both
-# Debian's espeak-ng 1.51 data and the wheel's 1.52 data).
-HELD_OUT_VARIANTS = ("f3", "m4", "klatt2", "Andy", "linda", "steph2", "Storm")
-MAX_SECONDS = 8.0  # a clip that would run longer is spoken again, faster
-_FASTEST = 320  # words per minute for that second try, at most
-
-
-@attrs.frozen
-class ClipPlan:
-    """Everything that decides one clip's audio."""
-
-    utterance: Utterance
-    effects: Effects
-
-    @property
-    def text(self) -> str:
-        return self.utterance.text
-
-
-@attrs.frozen
-class CorpusPlan:
-    train: tuple[ClipPlan, ...]
-    valid: tuple[ClipPlan, ...]
-    test: tuple[ClipPlan, ...]
-
-
-def split_voices(variants: Sequence[str]) -> tuple[tuple[Voice, ...], tuple[Voice, ...]]:
-    """(training voices, held-out voices): every accent with every variant, split by variant."""
-    held = [variant for variant in variants if variant in HELD_OUT_VARIANTS]
-    if not held:
-        raise FeatureUnavailableError(
-            f"espeak-ng offers none of the held-out variants {', '.join(HELD_OUT_VARIANTS)}"
-        )
-    train = [variant for variant in variants if variant not in HELD_OUT_VARIANTS]
-    return (
-        tuple(Voice(accent, variant) for variant in train for accent in ACCENTS),
-        tuple(Voice(accent, variant) for variant in held for accent in ACCENTS),
-    )
-
-
-def plan_clip(rng: random.Random, text: str, voices: Sequence[Voice]) -> ClipPlan:
-    utterance = Utterance(
-        text=text,
-        voice=rng.choice(voices),
-        words_per_minute=rng.randint(130, 200),
-        pitch=rng.randint(20, 80),
-        word_gap=rng.choice((0, 0, 0, 1, 2)),
-    )
-    return ClipPlan(utterance, random_effects(rng))
-
-
-def plan_corpus(
-    english: EverydayEnglish,
-    variants: Sequence[str],
-    *,
-    train: int,
-    valid: int,
-    test: int,
-    seed: int,
-) -> CorpusPlan:
-    """The clips of every split. Held-out sentences are drawn first and never reused; each split
-    draws its voices and effects from its own generator, so `--train` changes neither `valid` nor
-    `test`, and a larger `--train` only appends clips."""
-    texts = random.Random(f"{seed}:texts")
-    train_voices, held_voices = split_voices(variants)
-    held_texts: list[str] = []
-    seen: set[str] = set()
-    while len(held_texts) < valid + test:
-        text = english.sentence(texts)
-        if text not in seen:
-            seen.add(text)
-            held_texts.append(text)
-    train_texts: list[str] = []
-    while len(train_texts) < train:
-        text = english.sentence(texts)
-        if text not in seen:  # repeats within train are fine; a held-out sentence is not
-            train_texts.append(text)
-
-    def plans(
-        split: str, split_texts: Sequence[str], voices: Sequence[Voice]
-    ) -> tuple[ClipPlan, ...]:
-        rng = random.Random(f"{seed}:{split}")
-        return tuple(plan_clip(rng, text, voices) for text in split_texts)
-
-    return CorpusPlan(
-        train=plans("train", train_texts, train_voices),
-        valid=plans("valid", held_texts[:valid], held_voices),
-        test=plans("test", held_texts[valid:], held_voices),
-    )
-
-
-def render_clip(speaker: Speaker, plan: ClipPlan, out: Path) -> float:
-    """Speak `plan` into `out` (16 kHz mono 16-bit WAV); its length in seconds."""
-
-    def spoken(utterance: Utterance) -> tuple[Samples, float]:
-        samples, rate = speaker.speak(utterance)
-        speech = speech_at_16k(samples, rate)
-        effects = plan.effects
-        extra = effects.lead_seconds + effects.tail_seconds + effects.reverb_seconds
-        return speech, speech.size / SAMPLE_RATE + extra
-
-    utterance = plan.utterance
-    speech, seconds = spoken(utterance)
-    while seconds > MAX_SECONDS and utterance.words_per_minute < _FASTEST:
-        faster = int(utterance.words_per_minute * seconds / MAX_SECONDS) + 10
-        utterance = attrs.evolve(utterance, words_per_minute=min(_FASTEST, faster), word_gap=0)
-        speech, seconds = spoken(utterance)
-    audio = apply_effects(speech, plan.effects)
-    write_wav_atomically(out, audio)
-    return audio.size / SAMPLE_RATE
-
-
-_worker_speaker: Speaker | None = None
-
-
-def _start_worker(backend: str | None) -> None:
-    global _worker_speaker
-    _worker_speaker = open_speaker(backend)
-
-
-def _render(job: tuple[ClipPlan, str]) -> float:
-    assert _worker_speaker is not None, "the worker was started without a speaker"
-    return render_clip(_worker_speaker, job[0], Path(job[1]))
-
-
-def clip_name(split: str, index: int) -> str:
-    return f"{split}-{index:06d}.wav"
-
-
-def write_corpus(
-    folder: Path,
-    plan: CorpusPlan,
-    *,
-    backend: str | None = None,
-    jobs: int = 1,
-    on_progress: ProgressSink | None = None,
-) -> dict[str, Path]:
-    """Render every clip and write the manifests; clips already there are kept, so an
-    interrupted run continues where it stopped."""
-    clips = folder / "clips"
-    clips.mkdir(parents=True, exist_ok=True)
-    report = on_progress or (lambda line: None)
-    todo = [
-        (clip, str(clips / clip_name(split, index)))
-        for split in SPLITS
-        for index, clip in enumerate(getattr(plan, split))
-        if not (clips / clip_name(split, index)).is_file()
-    ]
-    _render_all(todo, backend, jobs, report)
-    manifests: dict[str, Path] = {}
-    for split in SPLITS:
-        rows = [
-            json.dumps(
-                {
-                    "audio": f"clips/{clip_name(split, index)}",
-                    "text": clip.text,
-                    "language": "English",
-                    "voice": clip.utterance.voice.name,
-                },
-                ensure_ascii=False,
-            )
-            for index, clip in enumerate(getattr(plan, split))
-        ]
-        manifests[split] = folder / f"{split}.jsonl"
-        part = manifests[split].with_name(manifests[split].name + ".part")
-        part.write_text("".join(row + "\n" for row in rows), encoding="utf-8")
-        part.replace(manifests[split])
-    return manifests
-
-
-def _render_all(
-    todo: list[tuple[ClipPlan, str]], backend: str | None, jobs: int, report: ProgressSink
-) -> None:
-    started = time.monotonic()
-    every = max(1, min(1000, len(todo) // 20))
-
-    def progress(done: int, seconds: float) -> None:
-        if done % every == 0 or done == len(todo):
-            elapsed = time.monotonic() - started
-            report(
-                f"{done}/{len(todo)} clips, {seconds / 3600:.2f} h of audio, "
-                f"{done / max(elapsed, 1e-9):.1f} clips/s"
-            )
-
-    total = 0.0
-    if jobs <= 1 or len(todo) <= 1:
-        _start_worker(backend)
-        for done, job in enumerate(todo, start=1):
-            total += _render(job)
-            progress(done, total)
-        return
-    # Forked workers: they need no `if __name__ == "__main__"` guard in a caller's script, and
-    # nothing a clip's bytes depend on runs on threads (augment.speech_at_16k says why).
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=(backend,)) as pool:
-        for done, seconds in enumerate(pool.map(_render, todo, chunksize=32), start=1):
-            total += seconds
-            progress(done, total)
+from qasr.training.speech import Speaker, open_speaker
 
 
 def _settings(
@@ -332,22 +121,6 @@ def make_corpus(
     (folder / "corpus.json").write_text(json.dumps(description, indent=1) + "\n", "utf-8")
     # The description is written first: an interrupted run is resumed only with these settings.
     return write_corpus(folder, plan, backend=speaker.name, jobs=jobs, on_progress=on_progress)
-
-
-def vocabulary_counts(plan: CorpusPlan, frequent: Sequence[str]) -> dict[str, int]:
-    """How much of the word list the corpus says, and what the held-out splits say that
-    `train` never does (words a model trained on it has not heard)."""
-
-    def spoken(clips: Sequence[ClipPlan]) -> set[str]:
-        return {word.strip(".?").lower() for clip in clips for word in clip.text.split()}
-
-    train_words, held_words = spoken(plan.train), spoken([*plan.valid, *plan.test])
-    return {
-        "frequent_words": len(frequent),
-        "frequent_words_in_train": len(train_words & set(frequent)),
-        "distinct_train_words": len(train_words),
-        "held_out_words_not_in_train": len(held_words - train_words),
-    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
