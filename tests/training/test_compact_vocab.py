@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 import pytest
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 from tests.training.float32_bounds import (
     UNIT_ROUNDOFF,
     adamw_step_drift,
@@ -25,10 +25,8 @@ from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.adapters.mlx.text.prompt import parse_asr_output
 from qasr.domain import RecognitionOptions
 from qasr.training import trainer as trainer_module
-from qasr.training.manifest import read_manifest
-from qasr.training.scratch import share_unused_rows
 from qasr.training.trainer import Trainer, TrainingConfig
-from qasr.training.vocab import CompactVocabulary, full_vocabulary, used_token_ids
+from qasr.training.vocab import CompactVocabulary, full_vocabulary
 
 EMBEDDING = "thinker.model.embed_tokens.weight"
 EMBEDDING_PARAMETER = "model.embed_tokens.weight"
@@ -37,28 +35,6 @@ BETA1 = 0.9  # AdamW's, as qasr.training.optimizer makes it
 # gradient is pure rounding noise, so which BLAS (and which thread split) sums it decides its sign.
 NOISE_ONLY = ".self_attn.k_proj.bias"
 ADAM_NOISE_STEP = 10.0
-
-
-@pytest.fixture(scope="module")
-def shared_folder(
-    tiny_folder: Path, manifests: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The tiny checkpoint with every row its data does not use set to one shared row."""
-    folder = tmp_path_factory.mktemp("shared")
-    for path in tiny_folder.iterdir():
-        (folder / path.name).write_bytes(path.read_bytes())
-    examples = [*read_manifest(manifests[0]), *read_manifest(manifests[1])]
-    used = used_token_ids(tiny_tokenizer(), examples)
-    tensors = load_file(str(folder / "model.safetensors"))
-    embedding = mx.array(tensors[EMBEDDING])
-
-    class Holder:
-        weight = embedding
-
-    share_unused_rows(Holder, used)  # type: ignore[arg-type]
-    tensors[EMBEDDING] = np.array(Holder.weight)
-    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
-    return folder
 
 
 def twin_trainers(

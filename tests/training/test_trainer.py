@@ -11,7 +11,7 @@ import pytest
 from tests.training.tiny import tone
 
 from qasr.adapters.mlx.backend import mx, tree_flatten
-from qasr.adapters.mlx.model.thinker import load_thinker
+from qasr.adapters.mlx.checkpoint.reading import load_thinker
 from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.domain import RecognitionOptions
 from qasr.errors import InvalidInputError
@@ -154,8 +154,9 @@ def test_progress_line_shows_loss_speed_and_eta() -> None:
 def test_an_hf_layout_base_exports_in_the_original_layout(
     tiny_folder: Path, manifests: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from qasr.adapters.mlx.checkpoint.config import Layout, read_checkpoint_config
+    from qasr.adapters.mlx.checkpoint.config import read_checkpoint_config
     from qasr.adapters.mlx.checkpoint.layout_convert import convert_layout
+    from qasr.adapters.mlx.checkpoint.weights import Layout
 
     hf_base = convert_layout(tiny_folder, tmp_path / "hf", "hf")
     trainer = Trainer.from_config(config(hf_base, manifests, tmp_path / "run", lora_rank=2))

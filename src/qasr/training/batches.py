@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qasr.adapters.mlx.backend import mx
-from qasr.adapters.mlx.model.audio_encoder import audio_token_count
+from qasr.adapters.mlx.model.lengths import audio_token_count
 from qasr.adapters.mlx.model.mel import log_mel_spectrogram
 from qasr.adapters.mlx.model.thinker import model_input_samples
 from qasr.adapters.mlx.text.prompt import ASR_TEXT_TAG, LANGUAGE_PREFIX, build_prompt_ids

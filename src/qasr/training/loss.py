@@ -35,11 +35,17 @@ def answer_losses(
     B, L, D = hidden.shape
     predicting = hidden.reshape(B * L, D)[batch.predict_from]
     logits = model.logits(predicting).astype(mx.float32)
-    if batch.logit_offset is None:
-        return nn.losses.cross_entropy(logits, batch.targets, reduction="none")
+    return token_losses(logits, batch.targets, batch.logit_offset)
+
+
+def token_losses(logits: mx.array, targets: mx.array, logit_offset: mx.array | None) -> mx.array:
+    """Cross-entropy [N] of `targets` [N] under float32 `logits` [N, V]; `logit_offset` is the
+    compact vocabulary's (vocab.py), added inside the softmax only."""
+    if logit_offset is None:
+        return nn.losses.cross_entropy(logits, targets, reduction="none")
     # -log softmax(logits + offset)[target], the target's own logit taken without the offset.
-    target_logits = mx.take_along_axis(logits, batch.targets[:, None], axis=-1)[:, 0]
-    return mx.logsumexp(logits + batch.logit_offset, axis=-1) - target_logits
+    target_logits = mx.take_along_axis(logits, targets[:, None], axis=-1)[:, 0]
+    return mx.logsumexp(logits + logit_offset, axis=-1) - target_logits
 
 
 def transcript_ctc_losses(model: Qwen3ASRThinker, batch: Batch, clips: list[mx.array]) -> mx.array:
@@ -72,4 +78,10 @@ def batch_loss(
     return loss, count
 
 
-__all__ = ["answer_losses", "batch_hidden", "batch_loss", "transcript_ctc_losses"]
+__all__ = [
+    "answer_losses",
+    "batch_hidden",
+    "batch_loss",
+    "token_losses",
+    "transcript_ctc_losses",
+]

@@ -1,16 +1,17 @@
 """The training loop of `qasr train`: full or LoRA fine-tuning of a Qwen3-ASR thinker in MLX.
 
-Each step takes the next `batch_size` examples of a seeded shuffle, computes the mean
-cross-entropy of their answer tokens (batches.py, loss.py), clips the gradients' global norm and
-applies AdamW with warm-up and cosine decay. Every `eval_every` steps the validation manifest is
-scored (loss, and WER/CER of greedy transcripts of its first clips); every `save_every` steps a
-resumable checkpoint is written; at the end the model is exported into `output` as an
-original-layout checkpoint that qasr and `qwen-asr` load.
+Each step takes the next `batch_size` examples of a seeded, length-bucketed shuffle (padded.py),
+computes the mean cross-entropy of their answer tokens, clips the gradients' global norm and
+applies AdamW with warm-up and cosine decay. The step is one compiled call per bucket shape over
+features cached once per clip (compiled.py, features.py), and the loop reads nothing back from
+the device between log lines, so the host stays ahead of the device. Every `eval_every` steps
+the validation manifest is scored (loss, and WER/CER of greedy transcripts of its first clips);
+every `save_every` steps a resumable checkpoint is written; at the end the model is exported
+into `output` as an original-layout checkpoint that qasr and `qwen-asr` load.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -21,21 +22,24 @@ import numpy as np
 import numpy.typing as npt
 
 from qasr.adapters.audio import load_audio
-from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.backend import mx, parse_dtype
 from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
-from qasr.adapters.mlx.model.thinker import LoadedThinker, load_thinker, parse_dtype
+from qasr.adapters.mlx.checkpoint.reading import LoadedThinker, load_thinker
 from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.adapters.mlx.text.prompt import parse_asr_output
 from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.domain import RecognitionOptions
 from qasr.errors import CheckpointError, InvalidInputError
-from qasr.training.batches import Batch, make_batch, step_indices
+from qasr.training.batches import Batch, make_batch
+from qasr.training.compiled import CompiledSteps
 from qasr.training.export import export_checkpoint
+from qasr.training.features import FeatureCache, default_cache_root
 from qasr.training.lora import LoraSettings, apply_lora
-from qasr.training.loss import answer_losses, batch_loss
+from qasr.training.loss import answer_losses
 from qasr.training.manifest import Example, read_manifest
 from qasr.training.metrics import character_errors, word_errors
 from qasr.training.optimizer import make_optimizer, warmup_cosine
+from qasr.training.padded import ExampleTables, bucketed_step_indices, feature_rows
 from qasr.training.state import (
     TrainerState,
     latest_checkpoint,
@@ -43,7 +47,6 @@ from qasr.training.state import (
     save_checkpoint,
 )
 from qasr.training.vocab import (
-    clip_gradients,
     compact_model,
     full_vocabulary,
     used_token_ids,
@@ -68,6 +71,7 @@ _RESUME_SETTINGS = (
     "ctc_weight",
     "dtype",
     "seed",
+    "pad_chunks",
 )
 
 
@@ -107,6 +111,18 @@ class TrainingConfig:
     eval_clips: int = attrs.field(default=16, validator=_not_negative)  # decoded for WER/CER
     max_new_tokens: int | None = None
     resume: bool = False
+    feature_cache: Path | None = attrs.field(
+        default=None, converter=attrs.converters.optional(Path)
+    )  # None: next to the training manifest (features.default_cache_root)
+    log_every: int = attrs.field(default=10, validator=_positive)  # steps between progress lines
+    # Clips are padded to a multiple of this many encoder chunks (1 s each): fewer shapes to
+    # compile, more padding. 1 suits a CPU; a GPU, bound by kernel launches, takes 4 for free.
+    pad_chunks: int = attrs.field(default=1, validator=_positive)
+    time_limit: float | None = None  # seconds of training, then a checkpoint and a clean stop
+    # mx.compile the step; None: on a CPU only. On CUDA (MLX 0.32.4) the first call of the
+    # compiled step had not returned after 140 s on an H200, while the same step uncompiled took
+    # 0.13 s (docs/benchmarks/tiny-en-trainer.json).
+    compile: bool | None = None
 
     @property
     def peak_learning_rate(self) -> float:
@@ -190,9 +206,7 @@ class Trainer:
             config.peak_learning_rate, config.warmup, config.steps, config.final_lr_ratio
         )
         self.optimizer = make_optimizer(self.schedule, config.weight_decay)
-        self._loss_and_grad = nn.value_and_grad(
-            self.model, functools.partial(batch_loss, ctc_weight=config.ctc_weight)
-        )
+        self._steps: CompiledSteps | None = None  # built at the first step (after a resume)
 
     @classmethod
     def from_config(
@@ -247,35 +261,86 @@ class Trainer:
         )
         return batch if self.vocabulary is None else self.vocabulary.compact_batch(batch)
 
-    def next_batch(self) -> Batch:
-        indices = step_indices(
-            len(self.train_examples), self.config.batch_size, self.config.seed, self.step
+    def features(self) -> FeatureCache:
+        """The training clips' log-mels: the on-disk cache, or computed here from a custom
+        `load_samples` (tests)."""
+        n_mels = self.model.audio_tower.config.num_mel_bins
+        if self.load_samples is not _load_samples:
+            from qasr.adapters.mlx.model.mel import log_mel_spectrogram
+            from qasr.training.batches import clip_samples
+
+            mels = [
+                np.array(log_mel_spectrogram(clip_samples(self.load_samples(example)), n_mels))
+                for example in self.train_examples
+            ]
+            return FeatureCache.in_memory(mels)
+        root = self.config.feature_cache or default_cache_root(self.config.data)
+        return FeatureCache.build(root, self.train_examples, n_mels, on_progress=self.on_progress)
+
+    @property
+    def compiled_steps(self) -> CompiledSteps:
+        if self._steps is None:
+            features = self.features()
+            tables = ExampleTables.encode(
+                self.train_examples,
+                features,
+                self.tokenizer,
+                audio_token_id=self.thinker.config.audio_token_id,
+                n_window=self.model.audio_tower.config.n_window,
+                pad_id=_PAD_ID,
+                id_map=None if self.vocabulary is None else self.vocabulary.lookup,
+                pad_chunks=self.config.pad_chunks,
+            )
+            self._steps = CompiledSteps(
+                self.model,
+                self.optimizer,
+                tables,
+                feature_rows(features),
+                vocabulary=self.vocabulary,
+                ctc_weight=self.config.ctc_weight,
+                max_grad_norm=self.config.max_grad_norm,
+                compile=(
+                    mx.default_device() == mx.cpu
+                    if self.config.compile is None
+                    else self.config.compile
+                ),
+            )
+        return self._steps
+
+    def step_examples(self, step: int | None = None) -> npt.NDArray[np.int64]:
+        """Indices into the training examples of step `step` (default: the next one)."""
+        return bucketed_step_indices(
+            self.compiled_steps.tables,
+            self.config.batch_size,
+            self.config.seed,
+            self.step if step is None else step,
         )
-        return self.batch([self.train_examples[index] for index in indices])
+
+    def next_batch(self) -> Batch:
+        """The next step's examples as an eager batch (loss.batch_loss's input)."""
+        return self.batch([self.train_examples[index] for index in self.step_examples()])
+
+    def _queue_step(self) -> tuple[mx.array, mx.array, int]:
+        """Queue the next step on the device: (loss, gradient norm) unevaluated, tokens learnt.
+        Nothing in a step is random (no dropout or SpecAugment yet), so a resumed run repeats
+        the same steps given only (seed, step)."""
+        indices = self.step_examples()
+        loss, grad_norm = self.compiled_steps(indices)
+        self.step += 1
+        return loss, grad_norm, int(self.compiled_steps.tables.answer_length[indices].sum())
+
+    def learning_rate(self, step: int) -> float:
+        """The learning rate step `step` (1-based) was taken with."""
+        return float(self.schedule(mx.array(step - 1)).item())
 
     def train_step(self) -> StepReport:
-        # Anything random in a step (none today; dropout or SpecAugment later) depends only on
-        # (seed, step), so a resumed run draws the same numbers.
-        mx.random.seed(self.config.seed * 1_000_003 + self.step)
-        batch = self.next_batch()
-        learning_rate = self.schedule(mx.array(self.step))
-        (loss, _), grads = self._loss_and_grad(self.model, batch)
-        extra_norm_squared = mx.array(0.0)
-        if self.vocabulary is not None:
-            extra_norm_squared = self.vocabulary.share_gradients(grads)
-        if self.config.max_grad_norm > 0:
-            grads, grad_norm = clip_gradients(grads, self.config.max_grad_norm, extra_norm_squared)
-        else:
-            grad_norm = mx.array(float("nan"))
-        self.optimizer.update(self.model, grads)
-        mx.eval(self.model.trainable_parameters(), self.optimizer.state, loss, grad_norm)
-        self.step += 1
+        loss, grad_norm, tokens = self._queue_step()
         return StepReport(
             step=self.step,
             loss=loss.item(),
-            tokens=batch.n_targets,
+            tokens=tokens,
             grad_norm=float(grad_norm.item()),
-            learning_rate=learning_rate.item(),
+            learning_rate=self.learning_rate(self.step),
         )
 
     # -- validation ------------------------------------------------------------------------
@@ -322,7 +387,8 @@ class Trainer:
     # -- checkpoints -----------------------------------------------------------------------
 
     def save(self) -> Path:
-        state = TrainerState(self.step, self.config.settings())
+        vocabulary = None if self.vocabulary is None else self.vocabulary.record()
+        state = TrainerState(self.step, self.config.settings(), vocabulary)
         return save_checkpoint(self.config.output, self.model, self.optimizer, state)
 
     def resume(self, folder: Path) -> None:
@@ -352,18 +418,35 @@ class Trainer:
     # -- the loop --------------------------------------------------------------------------
 
     def run(self) -> Path:
-        """Train to `config.steps`, validating and saving on the way; export; return the folder."""
+        """Train to `config.steps`, validating and saving on the way; export; return the folder.
+        Past `config.time_limit` seconds, save a checkpoint and return its folder instead."""
         config = self.config
-        started, first = time.monotonic(), self.step
+        self.compiled_steps  # noqa: B018 (features and tables first, so the timing is the steps')
+        started, first, tokens = time.monotonic(), self.step, 0
         while self.step < config.steps:
-            report = self.train_step()
-            elapsed = time.monotonic() - started
-            self.on_progress(progress_line(report, config.steps, elapsed, report.step - first))
+            loss, grad_norm, step_tokens = self._queue_step()
+            tokens += step_tokens
             last = self.step == config.steps
+            if last or _due(self.step, config.log_every):
+                # The one read-back between log lines: the device may run ahead until here.
+                report = StepReport(
+                    step=self.step,
+                    loss=loss.item(),
+                    tokens=tokens // (self.step - first),
+                    grad_norm=float(grad_norm.item()),
+                    learning_rate=self.learning_rate(self.step),
+                )
+                elapsed = time.monotonic() - started
+                self.on_progress(progress_line(report, config.steps, elapsed, report.step - first))
             if self.valid_examples and (last or _due(self.step, config.eval_every)):
                 self.on_progress(evaluation_line(self.evaluate()))
             if last or _due(self.step, config.save_every):
                 self.save()
+            limit = config.time_limit
+            if limit is not None and not last and time.monotonic() - started > limit:
+                folder = self.save()
+                self.on_progress(f"stopped at step {self.step} (--time-limit); go on with --resume")
+                return folder
         folder = self.export()
         self.on_progress(f"exported the trained model to {folder}")
         return folder

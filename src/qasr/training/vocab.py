@@ -90,6 +90,17 @@ class CompactVocabulary:
         lookup[active] = np.arange(active.size, dtype=np.int32)
         return cls(active=active, lookup=lookup, shared_id=shared_id)
 
+    def record(self) -> dict[str, Any]:
+        """What a checkpoint keeps to rebuild this vocabulary without the data (`from_record`)."""
+        return {"size": self.size, "shared_id": self.shared_id, "active": self.active.tolist()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> CompactVocabulary:
+        active = np.asarray(record["active"], dtype=np.int64)
+        lookup = np.full(int(record["size"]), active.size, dtype=np.int32)
+        lookup[active] = np.arange(active.size, dtype=np.int32)
+        return cls(active=active, lookup=lookup, shared_id=int(record["shared_id"]))
+
     def compress(self, embedding: mx.array) -> mx.array:
         """[V, D] -> [A + 1, D]: the active rows, then the shared row."""
         rows = np.append(self.active, self.shared_id).astype(np.int32)
@@ -98,6 +109,11 @@ class CompactVocabulary:
     def expand(self, rows: mx.array) -> mx.array:
         """[A + 1, D] -> [V, D]: every shared id gets the rest row."""
         return rows[self._lookup]
+
+    @property
+    def logit_offset(self) -> mx.array:
+        """[A + 1]: log(V - A) on the rest row, 0 elsewhere; added to the logits in the softmax."""
+        return self._offset
 
     def ids(self, ids: mx.array) -> mx.array:
         return self._lookup[ids]

@@ -142,6 +142,11 @@ def _build_train_parser() -> argparse.ArgumentParser:
         help="pad clips to a multiple of this many 1 s chunks: fewer compiled shapes (GPU: 4)",
     )
     parser.add_argument("--log-every", type=positive_int, default=10, help="steps per log line")
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="do not mx.compile the training step (it is compiled on a CPU only by default)",
+    )
     parser.add_argument("--verbose", action="store_true", help="tracebacks")
     return parser
 
@@ -177,6 +182,7 @@ def train_command(words: Sequence[str]) -> int:
             feature_cache=args.feature_cache,
             pad_chunks=args.pad_chunks,
             log_every=args.log_every,
+            compile=False if args.no_compile else None,
             on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr),
         )
     except QasrError as error:
