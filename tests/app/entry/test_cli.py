@@ -207,6 +207,27 @@ def test_a_bug_is_reported_as_one_internal_error_line(audio, capsys) -> None:
     ]
 
 
+@pytest.mark.parametrize("layout", [[], ["--to-layout", "hf"]])
+def test_convert_says_a_user_error_and_ctrl_c_in_one_line_and_shows_a_bug(
+    layout: list[str], monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    argv = ["convert", "--model", "some/model", "--output", "out", *layout]
+
+    def converting(raised: BaseException) -> None:
+        def convert(*args: Any, **kwargs: Any) -> None:
+            raise raised
+
+        monkeypatch.setattr(bootstrap, "convert_layout" if layout else "convert_model", convert)
+
+    converting(ModelNotFoundError("no model 'some/model'"))
+    assert run(argv, capsys) == (2, "", "qasr: error: no model 'some/model'\n")
+    converting(KeyboardInterrupt())
+    assert run(argv, capsys) == (130, "", "qasr: error: interrupted\n")
+    converting(RuntimeError("boom"))  # its traceback, as Python prints it: a run is not repeated
+    with pytest.raises(RuntimeError, match="boom"):
+        main(argv)
+
+
 @pytest.mark.parametrize(
     ("output", "said"),
     [

@@ -4,6 +4,7 @@ threads, model info, and mlx-qwen3-asr's argument names meaning what that projec
 from __future__ import annotations
 
 import asyncio
+import inspect
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
@@ -336,6 +337,22 @@ def test_the_seed_defaults_of_later_work_ask_for_nothing(session: Session) -> No
     assert session.transcribe(audio, **defaults) == session.transcribe(audio)
     with pytest.raises(TypeError, match="unexpected keyword argument 'langauge'"):
         session.transcribe(audio, langauge="en")
+
+
+@pytest.mark.parametrize("name", ["transcribe", "transcribe_batch"])
+def test_the_top_level_functions_take_the_session_methods_arguments(name: str) -> None:
+    # They spell the keywords out again, for help() and type checkers; the copies must agree.
+    top_level = dict(inspect.signature(getattr(qasr, name)).parameters)
+    method = dict(inspect.signature(getattr(Session, name)).parameters)
+    del method["self"]
+    defaults = [top_level.pop("model").default, top_level.pop("dtype").default]
+    assert defaults == [qasr.DEFAULT_MODEL, None]
+    assert top_level == method
+
+
+def test_every_public_name_resolves_and_the_entry_points_are_public() -> None:
+    assert [name for name in qasr.__all__ if not hasattr(qasr, name)] == []
+    assert set(session_module.__all__) <= set(qasr.__all__)
 
 
 @pytest.mark.parametrize("method", ["init_streaming", "feed_audio", "finish_streaming"])

@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 import attrs
 
@@ -132,30 +132,40 @@ def parse_vtt(text: str) -> list[Cue]:
     return cues
 
 
-def transcript_cues(transcript: Transcript, limits: CueLimits, format_name: str) -> list[Cue]:
-    """The transcript's cues; OutputFormatError when it has no word times to make them from."""
-    require_timestamps(transcript, format_name)
-    return make_cues(transcript_words(transcript), limits)
+@attrs.frozen
+class _CueWriter:
+    """A subtitle format: the transcript's phrases as timed cues, in the subclass's `render`."""
+
+    limits: CueLimits = attrs.field(factory=CueLimits)
+
+    format_name: ClassVar[str]
+    extension: ClassVar[str]
+    display_name: ClassVar[str]  # how an error names the format ("SRT")
+
+    def render(self, cues: list[Cue]) -> str:
+        raise NotImplementedError
+
+    def write(self, transcript: Transcript, out: TextIO) -> None:
+        require_timestamps(transcript, self.display_name)
+        # Render fully first: a failure must leave `out` untouched.
+        out.write(self.render(make_cues(transcript_words(transcript), self.limits)))
 
 
 @attrs.frozen
-class SrtWriter:
-    limits: CueLimits = attrs.field(factory=CueLimits)
-
+class SrtWriter(_CueWriter):
     format_name = "srt"
     extension = ".srt"
+    display_name = "SRT"
 
-    def write(self, transcript: Transcript, out: TextIO) -> None:
-        # Render fully first: a failure must leave `out` untouched.
-        out.write(format_srt(transcript_cues(transcript, self.limits, "SRT")))
+    def render(self, cues: list[Cue]) -> str:
+        return format_srt(cues)
 
 
 @attrs.frozen
-class VttWriter:
-    limits: CueLimits = attrs.field(factory=CueLimits)
-
+class VttWriter(_CueWriter):
     format_name = "vtt"
     extension = ".vtt"
+    display_name = "WebVTT"
 
-    def write(self, transcript: Transcript, out: TextIO) -> None:
-        out.write(format_vtt(transcript_cues(transcript, self.limits, "WebVTT")))
+    def render(self, cues: list[Cue]) -> str:
+        return format_vtt(cues)

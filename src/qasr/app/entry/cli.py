@@ -7,8 +7,8 @@ Every mistake a user can make ends as one `qasr: error: ...` line on stderr and 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,14 +17,13 @@ import qasr
 from qasr.app import bootstrap
 from qasr.app.entry.cli_checkpoints import convert_command, train_command
 from qasr.app.entry.cli_support import (
-    BUG,
     USER_ERROR,
     Parser,
     check_output_dir,
     output_stems,
-    parse_words,
     positive_int,
     report_error,
+    run_command,
     same_file_once,
     warn,
 )
@@ -38,7 +37,7 @@ from qasr.domain import (
     Stage,
     find_language,
 )
-from qasr.errors import FeatureUnavailableError, InvalidInputError, OutputWriteError, QasrError
+from qasr.errors import FeatureUnavailableError, InvalidInputError, OutputWriteError
 from qasr.ports import Aligner
 
 OUTPUT_FORMATS = ("txt", "json", "srt", "vtt", "tsv", "all")
@@ -57,6 +56,20 @@ ServiceFactory = Callable[..., TranscriptionService]
 AlignerFactory = Callable[..., Aligner]
 
 
+def _add_output_arguments(
+    parser: argparse.ArgumentParser, default_format: str, format_note: str = ""
+) -> None:
+    """`-o` and `-f`, which `qasr` and `qasr align` share."""
+    parser.add_argument("-o", "--output-dir", default=".", help="where files go (default: .)")
+    parser.add_argument(
+        "-f",
+        "--output-format",
+        default=default_format,
+        metavar="{" + ",".join(OUTPUT_FORMATS) + "}",
+        help=f"file format, or several joined by commas{format_note} (default: {default_format})",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="qasr",
@@ -67,15 +80,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "folder's name (a_x.wav.txt). Where outputs go is checked before anything is decoded.",
     )
     parser.add_argument("files", nargs="*", metavar="FILES", help="audio or video files")
-    parser.add_argument("-o", "--output-dir", default=".", help="where files go (default: .)")
-    parser.add_argument(
-        "-f",
-        "--output-format",
-        default="txt",
-        metavar="{" + ",".join(OUTPUT_FORMATS) + "}",
-        help="file format, or several joined by commas; srt, vtt and tsv turn --timestamps on "
-        "(default: txt)",
-    )
+    _add_output_arguments(parser, "txt", "; srt, vtt and tsv turn --timestamps on")
     parser.add_argument("--language", help="force a language (name or code: English, en, zh...)")
     parser.add_argument("--context", default="", help="domain words or a hint text for the model")
     parser.add_argument(
@@ -124,14 +129,7 @@ def _build_align_parser() -> argparse.ArgumentParser:
     text = parser.add_mutually_exclusive_group(required=True)
     text.add_argument("--text", help="what the audio says")
     text.add_argument("--text-file", help="a UTF-8 text file holding what the audio says")
-    parser.add_argument("-o", "--output-dir", default=".", help="where files go (default: .)")
-    parser.add_argument(
-        "-f",
-        "--output-format",
-        default="srt",
-        metavar="{" + ",".join(OUTPUT_FORMATS) + "}",
-        help="file format, or several joined by commas (default: srt)",
-    )
+    _add_output_arguments(parser, "srt")
     parser.add_argument(
         "--language", help="the text's language: Japanese and Korean split words differently"
     )
@@ -164,26 +162,13 @@ def main(
     aligning = words[:1] == ["align"]
     if words[:1] == ["transcribe"] or aligning:
         words = words[1:]
-    parser = _build_align_parser() if aligning else _build_parser()
-    args = parse_words(parser, words, "qasr --help")
-    if isinstance(args, int):
-        return args
-    try:
-        if aligning:
-            return _align(args, build_aligner or bootstrap.build_aligner)
-        return _dispatch(args, build_service or bootstrap.build_service)
-    except QasrError as error:
-        return report_error(error, verbose=args.verbose)
-    except KeyboardInterrupt:
-        return report_error("interrupted", status=130)
-    except Exception as error:
-        if args.verbose:
-            traceback.print_exc()
-        return report_error(
-            f"internal error ({type(error).__name__}: {error}); this is a bug in qasr, please "
-            "report it with the output of --verbose",
-            status=BUG,
-        )
+    if aligning:
+        parser = _build_align_parser()
+        body = functools.partial(_align, build_aligner=build_aligner or bootstrap.build_aligner)
+    else:
+        parser = _build_parser()
+        body = functools.partial(_dispatch, build_service=build_service or bootstrap.build_service)
+    return run_command(parser, words, body, help_hint="qasr --help", report_bugs=True)
 
 
 def _dispatch(args: argparse.Namespace, build_service: ServiceFactory) -> int:

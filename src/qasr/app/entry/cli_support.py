@@ -8,11 +8,11 @@ import os
 import sys
 import traceback
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from qasr.errors import InvalidInputError
+from qasr.errors import InvalidInputError, QasrError
 
 USER_ERROR = 2
 BUG = 1
@@ -38,6 +38,41 @@ def parse_words(
         return report_error(f"{error} (see {help_hint})")
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
+
+
+def run_command(
+    parser: argparse.ArgumentParser,
+    words: Sequence[str],
+    body: Callable[[argparse.Namespace], int],
+    *,
+    help_hint: str | None = None,
+    interrupted: str = "interrupted",
+    report_bugs: bool = False,
+) -> int:
+    """Parse `words` and return `body`'s exit status, under the error contract of every `qasr`
+    command: a usage error or a `QasrError` is one line and status 2 (`--verbose` adds the
+    traceback), Ctrl-C one line (`interrupted`) and status 130. With `report_bugs`, any other
+    exception is one line saying it is a bug, status 1; without, its traceback shows as Python
+    prints it (convert and train: a run of minutes or hours is not repeated just to see it)."""
+    args = parse_words(parser, words, help_hint or f"{parser.prog} --help")
+    if isinstance(args, int):
+        return args
+    try:
+        return body(args)
+    except QasrError as error:
+        return report_error(error, verbose=args.verbose)
+    except KeyboardInterrupt:
+        return report_error(interrupted, status=130)
+    except Exception as error:
+        if not report_bugs:
+            raise
+        if args.verbose:
+            traceback.print_exc()
+        return report_error(
+            f"internal error ({type(error).__name__}: {error}); this is a bug in qasr, please "
+            "report it with the output of --verbose",
+            status=BUG,
+        )
 
 
 def one_line(message: object) -> str:

@@ -96,16 +96,14 @@ class Session:
         options = RecognitionOptions(
             language=language or None, context=context or "", max_new_tokens=max_new_tokens
         )
-        service = self._service_for(return_timestamps, diarize, forced_aligner)
-        (transcript,) = service.transcribe_batch(
-            [audio],
-            [options],
+        return self._service_for(return_timestamps, diarize, forced_aligner).transcribe(
+            audio,
+            options,
             timestamps=return_timestamps,
             diarize=diarize,
             return_chunks=return_chunks,
             on_progress=with_verbose(on_progress, verbose),
         )
-        return transcript
 
     def transcribe_batch(
         self,

@@ -108,6 +108,13 @@ def test_an_output_under_a_file_or_equal_to_the_source_is_refused(tmp_path: Path
         check_output_folder(tmp_path / "source", force=True, source=source)
 
 
+def test_an_output_that_links_to_nothing_is_refused_before_any_work(tmp_path: Path) -> None:
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "missing")
+    with pytest.raises(InvalidInputError, match="link to nothing"):
+        check_output_folder(link, force=True)
+
+
 def test_a_failed_copy_leaves_no_staging_folder(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), staging_folder(tmp_path / "out") as staging:
         (staging / "config.json").write_text("{}")

@@ -33,6 +33,9 @@ def check_output_folder(
     folder holding anything qasr did not write there."""
     if output.exists() and not output.is_dir():
         raise InvalidInputError(f"output {str(output)!r} is a file; pass a folder path")
+    if output.is_symlink() and not output.exists():
+        # The finished copy is renamed into place, which a link to nothing would not survive.
+        raise InvalidInputError(f"output {str(output)!r} is a link to nothing; pass a folder path")
     parent = output.absolute().parent
     while not parent.exists():
         parent = parent.parent
