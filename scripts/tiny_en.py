@@ -162,7 +162,8 @@ def _time_steps(trainer: Any, steps: int, eager: bool) -> dict[str, Any]:
 
 
 def bench(args: argparse.Namespace) -> None:
-    from qasr.training.trainer import Trainer, TrainingConfig
+    from qasr.training.settings import TrainingConfig
+    from qasr.training.trainer import Trainer
 
     output = Path(args.work) / "bench-run"
     shutil.rmtree(output, ignore_errors=True)

@@ -25,7 +25,8 @@ from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.adapters.mlx.text.prompt import parse_asr_output
 from qasr.domain import RecognitionOptions
 from qasr.training import trainer as trainer_module
-from qasr.training.trainer import Trainer, TrainingConfig
+from qasr.training.settings import TrainingConfig
+from qasr.training.trainer import Trainer
 from qasr.training.vocab import CompactVocabulary, full_vocabulary
 
 EMBEDDING = "thinker.model.embed_tokens.weight"

@@ -26,7 +26,8 @@ from tests.training.tiny import tone, write_manifest  # noqa: E402
 
 from qasr.adapters.mlx.recognizer import MlxRecognizer  # noqa: E402
 from qasr.adapters.mlx.text.prompt import build_prompt  # noqa: E402
-from qasr.training.trainer import Trainer, TrainingConfig  # noqa: E402
+from qasr.training.settings import TrainingConfig  # noqa: E402
+from qasr.training.trainer import Trainer  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,10 @@ from qasr.adapters.mlx.checkpoint.reading import load_thinker
 from qasr.adapters.mlx.recognizer import MlxRecognizer
 from qasr.domain import RecognitionOptions
 from qasr.errors import InvalidInputError
+from qasr.training.progress import StepReport, progress_line
+from qasr.training.settings import TrainingConfig
 from qasr.training.state import latest_checkpoint
-from qasr.training.trainer import Trainer, TrainingConfig, progress_line
+from qasr.training.trainer import Trainer
 
 
 def config(tiny_folder: Path, manifests: tuple[Path, Path], output: Path, **changes: object):  # type: ignore[no-untyped-def]
@@ -144,8 +146,6 @@ def test_full_fine_tuning_export_round_trips(
 
 
 def test_progress_line_shows_loss_speed_and_eta() -> None:
-    from qasr.training.trainer import StepReport
-
     line = progress_line(StepReport(5, 1.23456, 40, 0.5, 1e-4), 10, elapsed=10.0, steps_timed=5)
     assert "step  5/10" in line and "loss 1.2346" in line
     assert "2.00 s/step" in line and "20 tok/s" in line and "ETA 0:00:10" in line

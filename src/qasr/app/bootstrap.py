@@ -187,8 +187,9 @@ def convert_layout(model: str, output: str | os.PathLike[str], layout: str) -> P
 
 def train_model(*, on_progress: Callable[[str], None] | None = None, **settings: Any) -> Path:
     """`qasr train`: the trainer built from `settings` (the fields of
-    `qasr.training.trainer.TrainingConfig`), run to the end; returns the exported folder."""
-    from qasr.training.trainer import TrainingConfig, train
+    `qasr.training.settings.TrainingConfig`), run to the end; returns the exported folder."""
+    from qasr.training.settings import TrainingConfig
+    from qasr.training.trainer import train
 
     return train(TrainingConfig(**settings), on_progress=on_progress)
 

@@ -14,5 +14,8 @@ only by `qasr train`, so `import qasr` stays light. Modules:
 - `optimizer`: AdamW with warm-up and cosine decay.
 - `state`: resumable training checkpoints.
 - `export`: a trained model as an original-layout Qwen3-ASR checkpoint.
-- `trainer`: the loop, validation and progress.
+- `settings`: a run's `TrainingConfig`, and the checks on its output folder and its resume.
+- `evaluation`: validation loss, and WER/CER of greedy transcripts.
+- `progress`: the step and validation lines a run prints.
+- `trainer`: the loop that ties them together.
 """

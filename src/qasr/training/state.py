@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from qasr.adapters.mlx.backend import mx, nn, optim, tree_flatten, tree_unflatten
+from qasr.adapters.mlx.checkpoint.writing import split_into_shards
 from qasr.errors import CheckpointError
 
 CHECKPOINTS = "checkpoints"
@@ -47,14 +48,7 @@ def save_shards(
     folder: Path, name: str, tensors: dict[str, mx.array], max_bytes: int = MAX_SHARD_BYTES
 ) -> None:
     """`name.safetensors`, or `name-00001-of-00003.safetensors`... past `max_bytes`."""
-    shards: list[dict[str, mx.array]] = [{}]
-    size = 0
-    for key, value in tensors.items():
-        if shards[-1] and size + value.nbytes > max_bytes:
-            shards.append({})
-            size = 0
-        shards[-1][key] = value
-        size += value.nbytes
+    shards = split_into_shards(tensors, max_bytes)
     if len(shards) == 1:
         mx.save_safetensors(str(folder / f"{name}.safetensors"), shards[0])
         return

@@ -7,155 +7,53 @@ features cached once per clip (compiled.py, features.py), and the loop reads not
 the device between log lines, so the host stays ahead of the device. Every `eval_every` steps
 the validation manifest is scored (loss, and WER/CER of greedy transcripts of its first clips);
 every `save_every` steps a resumable checkpoint is written; at the end the model is exported
-into `output` as an original-layout checkpoint that qasr and `qwen-asr` load.
+into `output` as an original-layout checkpoint that qasr and `qwen-asr` load. The run's settings
+and their checks are in settings.py, the scoring in evaluation.py, the printed lines in progress.py.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import attrs
 import numpy as np
 import numpy.typing as npt
 
 from qasr.adapters.audio import load_audio
-from qasr.adapters.mlx.backend import mx, parse_dtype
+from qasr.adapters.mlx.backend import mx
 from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
 from qasr.adapters.mlx.checkpoint.reading import LoadedThinker, load_thinker
-from qasr.adapters.mlx.recognizer import MlxRecognizer
-from qasr.adapters.mlx.text.prompt import parse_asr_output
 from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.domain import RecognitionOptions
 from qasr.errors import CheckpointError, InvalidInputError
 from qasr.training.batches import Batch, make_batch
 from qasr.training.compiled import CompiledSteps
+from qasr.training.evaluation import (
+    Evaluation,
+    error_rates,
+    greedy_transcripts,
+    validation_loss,
+)
 from qasr.training.export import export_checkpoint
 from qasr.training.features import FeatureCache, default_cache_root
 from qasr.training.lora import LoraSettings, apply_lora
-from qasr.training.loss import answer_losses
 from qasr.training.manifest import Example, read_manifest
-from qasr.training.metrics import character_errors, word_errors
 from qasr.training.optimizer import make_optimizer, warmup_cosine
 from qasr.training.padded import ExampleTables, bucketed_step_indices, feature_rows
-from qasr.training.state import (
-    TrainerState,
-    latest_checkpoint,
-    load_checkpoint,
-    save_checkpoint,
+from qasr.training.progress import ProgressSink, StepReport, evaluation_line, progress_line
+from qasr.training.settings import (
+    TrainingConfig,
+    check_output,
+    check_same_settings,
+    checkpoint_to_resume,
+    training_dtype,
 )
-from qasr.training.vocab import (
-    compact_model,
-    full_vocabulary,
-    used_token_ids,
-)
+from qasr.training.state import TrainerState, load_checkpoint, save_checkpoint
+from qasr.training.vocab import compact_model, full_vocabulary, used_token_ids
 
-ProgressSink = Callable[[str], None]
 _PAD_ID = 0  # right padding's token id: never attended to nor learnt
 SampleLoader = Callable[[Example], npt.NDArray[np.float32]]
-# Settings a resumed run must share with the run that wrote the checkpoint.
-_RESUME_SETTINGS = (
-    "model",
-    "steps",
-    "batch_size",
-    "learning_rate",
-    "warmup_steps",
-    "final_lr_ratio",
-    "weight_decay",
-    "max_grad_norm",
-    "lora_rank",
-    "lora_alpha",
-    "lora_encoder",
-    "ctc_weight",
-    "dtype",
-    "seed",
-    "pad_chunks",
-)
-
-
-def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value < 1:
-        raise InvalidInputError(
-            f"{attribute.name.replace('_', '-')} must be at least 1, got {value}"
-        )
-
-
-def _not_negative(instance: object, attribute: attrs.Attribute[int], value: float) -> None:
-    if value < 0:
-        raise InvalidInputError(f"{attribute.name.replace('_', '-')} must be >= 0, got {value}")
-
-
-@attrs.frozen(kw_only=True)
-class TrainingConfig:
-    data: Path = attrs.field(converter=Path)
-    model: str
-    output: Path = attrs.field(converter=Path)
-    valid: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
-    steps: int = attrs.field(default=1000, validator=_positive)
-    batch_size: int = attrs.field(default=8, validator=_positive)
-    learning_rate: float | None = None  # None: 1e-5 for full fine-tuning, 1e-4 for LoRA
-    warmup_steps: int | None = None  # None: 5% of the steps
-    final_lr_ratio: float = attrs.field(default=0.1, validator=_not_negative)
-    weight_decay: float = attrs.field(default=0.01, validator=_not_negative)
-    max_grad_norm: float = attrs.field(default=1.0, validator=_not_negative)  # 0: no clipping
-    lora_rank: int = attrs.field(default=0, validator=_not_negative)  # 0: full fine-tuning
-    lora_alpha: float = 16.0
-    lora_encoder: bool = False
-    ctc_weight: float = attrs.field(default=0.0, validator=_not_negative)  # ctc.py; 0: none
-    dtype: str = "float32"
-    seed: int = 0
-    eval_every: int = attrs.field(default=100, validator=_not_negative)  # 0: only at the end
-    save_every: int = attrs.field(default=100, validator=_not_negative)  # 0: only at the end
-    eval_clips: int = attrs.field(default=16, validator=_not_negative)  # decoded for WER/CER
-    max_new_tokens: int | None = None
-    resume: bool = False
-    feature_cache: Path | None = attrs.field(
-        default=None, converter=attrs.converters.optional(Path)
-    )  # None: next to the training manifest (features.default_cache_root)
-    log_every: int = attrs.field(default=10, validator=_positive)  # steps between progress lines
-    # Clips are padded to a multiple of this many encoder chunks (1 s each): fewer shapes to
-    # compile, more padding. 1 suits a CPU; a GPU, bound by kernel launches, takes 4 for free.
-    pad_chunks: int = attrs.field(default=1, validator=_positive)
-    time_limit: float | None = None  # seconds of training, then a checkpoint and a clean stop
-    # mx.compile the step; None: on a CPU only. On CUDA (MLX 0.32.4) the first call of the
-    # compiled step had not returned after 140 s on an H200, while the same step uncompiled took
-    # 0.13 s (docs/benchmarks/tiny-en-trainer.json).
-    compile: bool | None = None
-
-    @property
-    def peak_learning_rate(self) -> float:
-        if self.learning_rate is not None:
-            return self.learning_rate
-        return 1e-4 if self.lora_rank else 1e-5
-
-    @property
-    def warmup(self) -> int:
-        if self.warmup_steps is not None:
-            return min(self.warmup_steps, self.steps)
-        return max(1, self.steps // 20)
-
-    def settings(self) -> dict[str, object]:
-        values = attrs.asdict(self)
-        return {key: values[key] for key in _RESUME_SETTINGS}
-
-
-@attrs.frozen
-class StepReport:
-    step: int  # steps done after this one
-    loss: float
-    tokens: int  # answer tokens learnt from
-    grad_norm: float
-    learning_rate: float
-
-
-@attrs.frozen
-class Evaluation:
-    step: int
-    loss: float
-    wer: float | None
-    cer: float | None
 
 
 def _load_samples(example: Example) -> npt.NDArray[np.float32]:
@@ -213,14 +111,8 @@ class Trainer:
         cls, config: TrainingConfig, *, on_progress: ProgressSink | None = None
     ) -> Trainer:
         folder = resolve_model_folder(config.model)
-        if config.output.exists() and not config.output.is_dir():
-            raise InvalidInputError(f"--output {str(config.output)!r} is a file; pass a folder")
-        if config.output.resolve() == folder.resolve():
-            raise InvalidInputError("--output is the base model's folder; choose another folder")
-        dtype = parse_dtype(config.dtype) or mx.float32
-        if dtype == mx.float16:
-            # float16 gradients overflow without loss scaling, which this loop does not do.
-            raise InvalidInputError("train in float32 or bfloat16, not float16")
+        check_output(config, folder)
+        dtype = training_dtype(config)
         train = read_manifest(config.data)
         valid = read_manifest(config.valid) if config.valid is not None else ()
         trainer = cls(
@@ -231,19 +123,9 @@ class Trainer:
             valid,
             on_progress=on_progress,
         )
-        latest = latest_checkpoint(config.output)
-        if config.resume:
-            if latest is None:
-                raise InvalidInputError(
-                    f"nothing to resume: {config.output}/checkpoints holds no checkpoint; "
-                    "drop --resume to start a new run"
-                )
-            trainer.resume(latest)
-        elif latest is not None:
-            raise InvalidInputError(
-                f"{config.output} holds checkpoints of an earlier run; pass --resume to "
-                "continue it, or choose another --output"
-            )
+        checkpoint = checkpoint_to_resume(config)
+        if checkpoint is not None:
+            trainer.resume(checkpoint)
         return trainer
 
     # -- steps -----------------------------------------------------------------------------
@@ -346,42 +228,37 @@ class Trainer:
     # -- validation ------------------------------------------------------------------------
 
     def validation_loss(self) -> float:
-        total, count = 0.0, 0
         size = self.config.batch_size
-        for first in range(0, len(self.valid_examples), size):
-            losses = answer_losses(
-                self.model, self.batch(self.valid_examples[first : first + size])
-            )
-            total += losses.sum().item()
-            count += losses.shape[0]
-        return total / max(count, 1)
+        batches = (
+            self.batch(self.valid_examples[first : first + size])
+            for first in range(0, len(self.valid_examples), size)
+        )
+        return validation_loss(self.model, batches)
 
     def transcribe(self, examples: Sequence[Example]) -> list[str]:
         """Greedy transcripts, decoded as the recognizer decodes (no language forced)."""
-        options = [
-            RecognitionOptions(context=example.context, max_new_tokens=self.config.max_new_tokens)
-            for example in examples
-        ]
-        samples = [self.load_samples(example) for example in examples]
-        with full_vocabulary(self.model, self.vocabulary) as model:
-            thinker = attrs.evolve(self.thinker, model=model)
-            recognizer = MlxRecognizer(
-                thinker, self.tokenizer, source=self.config.model, batch_size=self.config.batch_size
-            )
-            decoded = recognizer.decode_batch(samples, options)
-        return [parse_asr_output(result.raw_text)[1] for result in decoded]
+        return greedy_transcripts(
+            self.thinker,
+            self.vocabulary,
+            self.tokenizer,
+            [self.load_samples(example) for example in examples],
+            [
+                RecognitionOptions(
+                    context=example.context, max_new_tokens=self.config.max_new_tokens
+                )
+                for example in examples
+            ],
+            source=self.config.model,
+            batch_size=self.config.batch_size,
+        )
 
     def evaluate(self) -> Evaluation:
         if not self.valid_examples:
             raise InvalidInputError("no validation examples: pass --valid")
         loss = self.validation_loss()
         decoded = self.valid_examples[: self.config.eval_clips]
-        wer = cer = None
-        if decoded:
-            hypotheses = self.transcribe(decoded)
-            references = [example.text for example in decoded]
-            wer = word_errors(references, hypotheses).rate
-            cer = character_errors(references, hypotheses).rate
+        hypotheses = self.transcribe(decoded) if decoded else []
+        wer, cer = error_rates([example.text for example in decoded], hypotheses)
         return Evaluation(step=self.step, loss=loss, wer=wer, cer=cer)
 
     # -- checkpoints -----------------------------------------------------------------------
@@ -393,16 +270,7 @@ class Trainer:
 
     def resume(self, folder: Path) -> None:
         state = load_checkpoint(folder, self.model, self.optimizer)
-        changed = sorted(
-            key
-            for key, value in self.config.settings().items()
-            if key in state.settings and state.settings[key] != value
-        )
-        if changed:
-            raise InvalidInputError(
-                f"{folder} was written with other settings ({', '.join(changed)}); resume "
-                "with the same options, or start a new run in another --output"
-            )
+        check_same_settings(self.config, folder, state.settings)
         self.step = state.step
 
     def export(self, output: Path | None = None) -> Path:
@@ -456,44 +324,9 @@ def _due(step: int, every: int) -> bool:
     return every > 0 and step % every == 0
 
 
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def progress_line(report: StepReport, total_steps: int, elapsed: float, steps_timed: int) -> str:
-    per_step = elapsed / max(steps_timed, 1)
-    eta = per_step * (total_steps - report.step)
-    width = len(str(total_steps))
-    return (
-        f"step {report.step:>{width}}/{total_steps}  loss {report.loss:.4f}  "
-        f"lr {report.learning_rate:.2e}  grad {report.grad_norm:.3g}  "
-        f"{per_step:.2f} s/step  {report.tokens / per_step if per_step else 0:.0f} tok/s  "
-        f"ETA {_duration(eta)}"
-    )
-
-
-def evaluation_line(evaluation: Evaluation) -> str:
-    rates = ""
-    if evaluation.wer is not None and evaluation.cer is not None:
-        rates = f"  WER {evaluation.wer:.2%}  CER {evaluation.cer:.2%}"
-    return f"step {evaluation.step}  validation loss {evaluation.loss:.4f}{rates}"
-
-
 def train(config: TrainingConfig, *, on_progress: ProgressSink | None = None) -> Path:
     """`qasr train`: load, train, export; the folder of the exported model."""
     return Trainer.from_config(config, on_progress=on_progress).run()
 
 
-__all__ = [
-    "Evaluation",
-    "StepReport",
-    "Trainer",
-    "TrainingConfig",
-    "evaluation_line",
-    "progress_line",
-    "train",
-]
+__all__ = ["SampleLoader", "Trainer", "train"]

@@ -7,8 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from qasr.app import bootstrap
-from qasr.app.entry.cli_support import Parser, parse_words, positive_int, report_error
-from qasr.errors import QasrError
+from qasr.app.entry.cli_support import Parser, positive_int, report_error, run_command
 
 
 def _build_convert_parser() -> argparse.ArgumentParser:
@@ -45,35 +44,28 @@ def _build_convert_parser() -> argparse.ArgumentParser:
 
 
 def convert_command(words: Sequence[str]) -> int:
-    """`qasr convert ...`: the exit status, with the same error contract as `main`."""
-    args = parse_words(_build_convert_parser(), words, "qasr convert --help")
-    if isinstance(args, int):
-        return args
+    """`qasr convert ...`: the exit status, with the error contract of `run_command`."""
+    return run_command(_build_convert_parser(), words, _convert)
+
+
+def _convert(args: argparse.Namespace) -> int:
     if args.to_layout:
         if args.quantize or args.dtype:
             return report_error(
                 "--to-layout copies the weights unchanged; use it without --quantize/--dtype"
             )
-        try:
-            folder = bootstrap.convert_layout(args.model, args.output, args.to_layout)
-        except QasrError as error:
-            return report_error(error, verbose=args.verbose)
+        folder = bootstrap.convert_layout(args.model, args.output, args.to_layout)
         print(f"qasr: wrote {folder} ({args.to_layout} layout)")
         return 0
-    try:
-        conversion = bootstrap.convert_model(
-            args.model,
-            args.output,
-            bits=args.quantize,
-            group_size=args.group_size,
-            encoder_bits=args.encoder_bits,
-            dtype=args.dtype,
-            force=args.force,
-        )
-    except QasrError as error:
-        return report_error(error, verbose=args.verbose)
-    except KeyboardInterrupt:
-        return report_error("interrupted", status=130)
+    conversion = bootstrap.convert_model(
+        args.model,
+        args.output,
+        bits=args.quantize,
+        group_size=args.group_size,
+        encoder_bits=args.encoder_bits,
+        dtype=args.dtype,
+        force=args.force,
+    )
     block = conversion.quantization
     bits = f"{block['bits']}-bit, group size {block['group_size']}, " if block else ""
     size = conversion.weight_bytes / 1e6
@@ -152,42 +144,40 @@ def _build_train_parser() -> argparse.ArgumentParser:
 
 
 def train_command(words: Sequence[str]) -> int:
-    """`qasr train ...`: the exit status, with the same error contract as `main`."""
-    args = parse_words(_build_train_parser(), words, "qasr train --help")
-    if isinstance(args, int):
-        return args
-    try:
-        folder = bootstrap.train_model(
-            data=args.data,
-            valid=args.valid,
-            model=args.model,
-            output=args.output,
-            steps=args.steps,
-            batch_size=args.batch_size,
-            learning_rate=args.lr,
-            warmup_steps=args.warmup_steps,
-            weight_decay=args.weight_decay,
-            max_grad_norm=args.max_grad_norm,
-            lora_rank=args.lora_rank,
-            lora_alpha=args.lora_alpha,
-            lora_encoder=args.lora_encoder,
-            ctc_weight=args.ctc_weight,
-            dtype=args.dtype,
-            seed=args.seed,
-            eval_every=args.eval_every,
-            save_every=args.save_every,
-            eval_clips=args.eval_clips,
-            resume=args.resume,
-            time_limit=args.time_limit,
-            feature_cache=args.feature_cache,
-            pad_chunks=args.pad_chunks,
-            log_every=args.log_every,
-            compile=False if args.no_compile else None,
-            on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr),
-        )
-    except QasrError as error:
-        return report_error(error, verbose=args.verbose)
-    except KeyboardInterrupt:
-        return report_error("interrupted; continue with --resume", status=130)
+    """`qasr train ...`: the exit status, with the error contract of `run_command`."""
+    return run_command(
+        _build_train_parser(), words, _train, interrupted="interrupted; continue with --resume"
+    )
+
+
+def _train(args: argparse.Namespace) -> int:
+    folder = bootstrap.train_model(
+        data=args.data,
+        valid=args.valid,
+        model=args.model,
+        output=args.output,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        warmup_steps=args.warmup_steps,
+        weight_decay=args.weight_decay,
+        max_grad_norm=args.max_grad_norm,
+        lora_rank=args.lora_rank,
+        lora_alpha=args.lora_alpha,
+        lora_encoder=args.lora_encoder,
+        ctc_weight=args.ctc_weight,
+        dtype=args.dtype,
+        seed=args.seed,
+        eval_every=args.eval_every,
+        save_every=args.save_every,
+        eval_clips=args.eval_clips,
+        resume=args.resume,
+        time_limit=args.time_limit,
+        feature_cache=args.feature_cache,
+        pad_chunks=args.pad_chunks,
+        log_every=args.log_every,
+        compile=False if args.no_compile else None,
+        on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr),
+    )
     print(f"qasr: wrote {folder}")
     return 0

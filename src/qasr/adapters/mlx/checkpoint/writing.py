@@ -18,7 +18,9 @@ from qasr.adapters.mlx.checkpoint.files import (
 MAX_SHARD_BYTES = 5 * 10**9  # Hugging Face's default shard size
 
 
-def _shards(tensors: Mapping[str, mx.array], max_bytes: int) -> list[dict[str, mx.array]]:
+def split_into_shards(tensors: Mapping[str, mx.array], max_bytes: int) -> list[dict[str, mx.array]]:
+    """`tensors` in order, cut before the one that would take a shard past `max_bytes` (a
+    tensor larger than that gets a shard of its own)."""
     shards: list[dict[str, mx.array]] = [{}]
     size = 0
     for name, value in tensors.items():
@@ -36,7 +38,7 @@ def write_weights(
     """Safetensors files (sharded with an index above `max_bytes`); returns the file names.
 
     `format` goes into the metadata: transformers loads only files that say "pt"."""
-    shards = _shards(tensors, max_bytes)
+    shards = split_into_shards(tensors, max_bytes)
     if len(shards) == 1:
         names = ["model.safetensors"]
     else:
@@ -76,4 +78,4 @@ def write_original_checkpoint(
     return output
 
 
-__all__ = ["MAX_SHARD_BYTES", "write_original_checkpoint", "write_weights"]
+__all__ = ["MAX_SHARD_BYTES", "split_into_shards", "write_original_checkpoint", "write_weights"]
