@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 
 from qasr.adapters.mlx.checkpoint import files as model_files
-from qasr.adapters.mlx.checkpoint.files import bundled_model_folder, resolve_model_folder
+from qasr.adapters.mlx.checkpoint.files import (
+    bundled_model_folder,
+    is_bundled,
+    resolve_model_folder,
+)
 from qasr.app.entry.cli import main
 from qasr.errors import ModelNotFoundError
 
@@ -25,7 +29,7 @@ SPOKEN = {
 }
 
 
-BUNDLED = (bundled_model_folder("tiny-en") / "config.json").is_file()
+BUNDLED = is_bundled("tiny-en")
 needs_model = pytest.mark.skipif(
     not BUNDLED, reason="tiny-en is not bundled yet (issue 20: held-out WER 27.5%, target < 10%)"
 )

@@ -44,6 +44,11 @@ def bundled_model_folder(name: str) -> Path:
     return Path(__file__).resolve().parents[3] / "models" / name
 
 
+def is_bundled(name: str) -> bool:
+    """Whether this installation ships the model `name` (its folder holds a config.json)."""
+    return (bundled_model_folder(name) / "config.json").is_file()
+
+
 def resolve_model_folder(name_or_path: str | os.PathLike[str], *, flag: str = "--model") -> Path:
     """Return a local folder holding the checkpoint.
 
@@ -69,7 +74,7 @@ def locate_model_folder(
         return path
     if text in BUNDLED_MODELS:
         folder = bundled_model_folder(text)
-        if not (folder / "config.json").is_file():
+        if not is_bundled(text):
             raise ModelNotFoundError(
                 f"the bundled model {text!r} is missing from this installation ({folder}); "
                 f"pass a Hugging Face repo id such as {DEFAULT_MODEL} or a checkpoint folder"
@@ -89,9 +94,7 @@ def _example(flag: str) -> str:
     if flag == "--forced-aligner":
         return DEFAULT_ALIGNER
     # A bundled model is advertised only once it ships: a name that does not load is no help.
-    shipped = [
-        name for name in BUNDLED_MODELS if (bundled_model_folder(name) / "config.json").is_file()
-    ]
+    shipped = [name for name in BUNDLED_MODELS if is_bundled(name)]
     return DEFAULT_MODEL + (f" (or {', '.join(shipped)}, bundled with qasr)" if shipped else "")
 
 
