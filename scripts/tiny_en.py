@@ -179,7 +179,7 @@ def bench(args: argparse.Namespace) -> None:
         pad_chunks=args.pad_chunks,
         eval_every=0,
         save_every=0,
-        compile=False if args.no_compile else None,
+        compile="none" if args.no_compile else args.compile,
     )
     trainer = Trainer.from_config(config)
     started = time.perf_counter()
@@ -245,6 +245,7 @@ def main() -> None:
     timing.add_argument("--ctc-weight", type=float, default=0.5)
     timing.add_argument("--steps", type=int, default=100, help="timed compiled steps")
     timing.add_argument("--no-compile", action="store_true", help="the fixed-shape step uncompiled")
+    timing.add_argument("--compile", choices=("step", "update", "none"), help="default: by device")
     timing.add_argument("--eager", action="store_true", help="time the step as it was before too")
     timing.add_argument("--eager-steps", type=int, default=10)
     timing.add_argument("--label", default=platform.node())

@@ -97,8 +97,9 @@ def test_the_padded_step_equals_the_eager_step(
         np.testing.assert_allclose(padded[name], gradient, rtol=1e-3, atol=1e-5 * largest)
 
 
+@pytest.mark.parametrize("mode", ["step", "update"])
 def test_the_compiled_step_equals_the_uncompiled_step(
-    tiny_folder: Path, mixed_manifest: Path, tmp_path: Path
+    tiny_folder: Path, mixed_manifest: Path, tmp_path: Path, mode: str
 ) -> None:
     examples = read_manifest(mixed_manifest)
     cached = FeatureCache.build(tmp_path, examples, 128, jobs=1)
@@ -106,7 +107,7 @@ def test_the_compiled_step_equals_the_uncompiled_step(
         examples, cached, tiny_tokenizer(), audio_token_id=AUDIO_TOKEN_ID, n_window=50, pad_id=0
     )
     results = []
-    for compile in (False, True):
+    for compile in ("none", mode):
         model = load_thinker(tiny_folder, mx.float32).model
         optimizer = make_optimizer(warmup_cosine(3e-3, 1, 10))
         steps = CompiledSteps(

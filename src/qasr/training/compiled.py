@@ -22,7 +22,7 @@ compiled call does the gathers from the device tables, forward, backward, clippi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -221,6 +221,23 @@ def padded_batch_loss(
 
 
 StepFunction = Callable[[mx.array], tuple[mx.array, mx.array]]
+# What `mx.compile` covers: the whole step (forward, backward, clipping, AdamW), the update alone
+# (clipping and AdamW: a few hundred small elementwise kernels, compiled once for every bucket
+# shape), or nothing. On CUDA (MLX 0.32.4) compiling the whole step did not finish its first
+# call in 140 s (docs/benchmarks/tiny-en-trainer.json), so there the update alone is the choice.
+CompileMode = Literal["step", "update", "none"]
+COMPILE_MODES: tuple[CompileMode, ...] = ("step", "update", "none")
+
+
+def compile_mode(value: CompileMode | bool) -> CompileMode:
+    """A mode from a mode or the older yes/no (True: the whole step)."""
+    if value is True:
+        return "step"
+    if value is False:
+        return "none"
+    if value not in COMPILE_MODES:
+        raise ValueError(f"compile mode {value!r} is not one of {', '.join(COMPILE_MODES)}")
+    return value
 
 
 class CompiledSteps:
@@ -239,7 +256,7 @@ class CompiledSteps:
         vocabulary: CompactVocabulary | None,
         ctc_weight: float,
         max_grad_norm: float,
-        compile: bool = True,
+        compile: CompileMode | bool = "step",
     ) -> None:
         self.model = model
         self.optimizer = optimizer
@@ -249,11 +266,12 @@ class CompiledSteps:
         self.vocabulary = vocabulary
         self.ctc_weight = ctc_weight
         self.max_grad_norm = max_grad_norm
-        self.compile = compile
+        self.compile: CompileMode = compile_mode(compile)
         if not optimizer.state:
             optimizer.init(model.trainable_parameters())
         self.state: list[Any] = [model.state, optimizer.state]
         self._steps: dict[BucketShape, StepFunction] = {}
+        self._update: Callable[[Any], mx.array] | None = None  # "update" mode: one for all shapes
 
     def batch(self, ids: mx.array, shape: BucketShape) -> PaddedBatch:
         audio = self.model.audio_tower
@@ -282,19 +300,32 @@ class CompiledSteps:
 
         def step(ids: mx.array) -> tuple[mx.array, mx.array]:
             (loss, _), grads = loss_and_grad(self.model, ids)
-            extra = mx.array(0.0)
-            if self.vocabulary is not None:
-                extra = self.vocabulary.share_gradients(grads)
-            if self.max_grad_norm > 0:
-                grads, norm = clip_gradients(grads, self.max_grad_norm, extra)
-            else:
-                norm = mx.array(float("nan"))
-            self.optimizer.update(self.model, grads)
-            return loss, norm
+            return loss, self._apply(grads)
 
-        if not self.compile:
-            return step
-        return mx.compile(step, inputs=self.state, outputs=self.state)  # type: ignore[no-any-return]
+        if self.compile == "step":
+            return mx.compile(step, inputs=self.state, outputs=self.state)  # type: ignore[no-any-return]
+        if self.compile == "update" and self._update is None:
+            # The parameter shapes never change, so one compiled update serves every bucket.
+            self._update = mx.compile(self._apply, inputs=self.state, outputs=self.state)
+
+        def step_then_update(ids: mx.array) -> tuple[mx.array, mx.array]:
+            (loss, _), grads = loss_and_grad(self.model, ids)
+            assert self._update is not None
+            return loss, self._update(grads)
+
+        return step_then_update if self.compile == "update" else step
+
+    def _apply(self, grads: Any) -> mx.array:
+        """Share the rest row's gradient, clip, and take the AdamW step; the gradient norm."""
+        extra = mx.array(0.0)
+        if self.vocabulary is not None:
+            extra = self.vocabulary.share_gradients(grads)
+        if self.max_grad_norm > 0:
+            grads, norm = clip_gradients(grads, self.max_grad_norm, extra)
+        else:
+            norm = mx.array(float("nan"))
+        self.optimizer.update(self.model, grads)
+        return norm
 
     def is_compiled(self, ids: npt.NDArray[np.int64]) -> bool:
         """Whether a step on examples `ids` runs without compiling a new shape first."""
@@ -316,7 +347,10 @@ class CompiledSteps:
 
 
 __all__ = [
+    "COMPILE_MODES",
+    "CompileMode",
     "CompiledSteps",
+    "compile_mode",
     "PaddedBatch",
     "encode_padded",
     "gather_batch",

@@ -80,10 +80,11 @@ class TrainingConfig:
     # compile, more padding. 1 suits a CPU; a GPU, bound by kernel launches, takes 4 for free.
     pad_chunks: int = attrs.field(default=1, validator=_positive)
     time_limit: float | None = None  # seconds of training, then a checkpoint and a clean stop
-    # mx.compile the step; None: on a CPU only. On CUDA (MLX 0.32.4) the first call of the
-    # compiled step had not returned after 140 s on an H200, while the same step uncompiled took
-    # 0.13 s (docs/benchmarks/tiny-en-trainer.json).
-    compile: bool | None = None
+    # What mx.compile covers (compiled.CompileMode: "step", "update", "none"; True/False: the
+    # whole step or nothing); None: the whole step on a CPU, nothing elsewhere. On CUDA (MLX
+    # 0.32.4) the first call of the whole compiled step had not returned after 140 s on an H200,
+    # while the same step uncompiled took 0.13 s (docs/benchmarks/tiny-en-trainer.json).
+    compile: str | bool | None = None
 
     @property
     def peak_learning_rate(self) -> float:

@@ -182,9 +182,9 @@ class Trainer:
                 ctc_weight=self.config.ctc_weight,
                 max_grad_norm=self.config.max_grad_norm,
                 compile=(
-                    mx.default_device() == mx.cpu
+                    ("step" if mx.default_device() == mx.cpu else "none")
                     if self.config.compile is None
-                    else self.config.compile
+                    else self.config.compile  # type: ignore[arg-type]
                 ),
             )
         return self._steps

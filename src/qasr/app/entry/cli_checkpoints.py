@@ -135,10 +135,12 @@ def _build_train_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-every", type=positive_int, default=10, help="steps per log line")
     parser.add_argument(
-        "--no-compile",
-        action="store_true",
-        help="do not mx.compile the training step (it is compiled on a CPU only by default)",
+        "--compile",
+        choices=("step", "update", "none"),
+        help="what mx.compile covers: the whole step, the clipping and AdamW update alone, or "
+        "nothing (default: the whole step on a CPU, nothing on a GPU)",
     )
+    parser.add_argument("--no-compile", action="store_true", help="the same as --compile none")
     parser.add_argument("--verbose", action="store_true", help="tracebacks")
     return parser
 
@@ -176,7 +178,7 @@ def _train(args: argparse.Namespace) -> int:
         feature_cache=args.feature_cache,
         pad_chunks=args.pad_chunks,
         log_every=args.log_every,
-        compile=False if args.no_compile else None,
+        compile="none" if args.no_compile else args.compile,
         on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr),
     )
     print(f"qasr: wrote {folder}")
