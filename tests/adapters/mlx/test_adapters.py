@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -25,14 +26,45 @@ pytestmark = pytest.mark.parity  # the tiny checkpoints are built with the offic
 
 
 @pytest.fixture(scope="module")
-def recognizer(tmp_path_factory: pytest.TempPathFactory) -> MlxRecognizer:
+def tiny_asr(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.support.official import build_official_model, save_official_checkpoint
     from tests.support.qwen_vocab import write_qwen_tokenizer_files
 
     folder = tmp_path_factory.mktemp("tiny-asr")
     save_official_checkpoint(build_official_model(seed=0), folder)
     write_qwen_tokenizer_files(folder)
-    return MlxRecognizer.from_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_asr: Path) -> MlxRecognizer:
+    return MlxRecognizer.from_pretrained(tiny_asr)
+
+
+def test_a_model_loaded_on_one_thread_transcribes_on_another(tiny_asr: Path) -> None:
+    # MLX streams are thread-local: an array left lazy at load keeps the loading thread's
+    # stream, and a server or asyncio.to_thread then fails on its first request.
+    clip = AudioClip(np.sin(np.linspace(0, 2000, 16000)).astype(np.float32) * 0.3, 16000)
+    found: dict[str, Any] = {}
+
+    def run(name: str, work: Callable[[], Any]) -> None:
+        try:
+            found[name] = work()
+        except Exception as error:  # reported below, with the thread's name
+            found[name] = error
+
+    def in_thread(name: str, work: Callable[[], Any]) -> Any:
+        thread = threading.Thread(target=run, args=(name, work))
+        thread.start()
+        thread.join()
+        if isinstance(found[name], Exception):
+            raise AssertionError(f"{name}: {found[name]!r}")
+        return found[name]
+
+    loaded = in_thread("load", lambda: MlxRecognizer.from_pretrained(tiny_asr))
+    options = [RecognitionOptions(max_new_tokens=6)]
+    elsewhere = in_thread("use", lambda: loaded.recognize([clip], options)[0].text)
+    assert elsewhere == MlxRecognizer.from_pretrained(tiny_asr).recognize([clip], options)[0].text
 
 
 @pytest.fixture(scope="module")

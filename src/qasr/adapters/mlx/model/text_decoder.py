@@ -179,6 +179,10 @@ class TextModel(nn.Module):
         self.norm = nn.RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self._inv_freq = inverse_frequencies(config.head_dim, config.rope_theta)
         self._wavelengths = 1.0 / self._inv_freq
+        # Computed now: MLX streams are thread-local (>= 0.31.2) and a lazy array keeps the
+        # stream of the thread that made it, so a model first used on a worker thread (a
+        # server, asyncio.to_thread) would fail with "There is no Stream(cpu, 0) in current thread".
+        mx.eval(self._inv_freq, self._wavelengths)
 
     def __call__(
         self,
