@@ -142,6 +142,21 @@ def check_output_format(name: str) -> None:
     writers_for(name)
 
 
+def output_extensions(name: str) -> tuple[str, ...]:
+    """The file extensions the format (or formats, or "all") writes: `(".txt", ".json")`."""
+    from qasr.adapters.writers import writers_for
+
+    return tuple(writer.extension for writer in writers_for(name))
+
+
+def build_ray_pool(address: str | None = None, **sizes: Any) -> Any:
+    """`qasr batch --ray`: a Ray actor pool on the cluster at `address` (None: this machine);
+    `sizes` are RayActorPool's `actors`, `cpus_per_actor`, `gpus_per_actor`."""
+    from qasr.adapters.ray_runner import RayActorPool
+
+    return RayActorPool(address, **sizes)
+
+
 def write_outputs(
     transcript: Transcript, output_dir: str | os.PathLike[str], stem: str, output_format: str
 ) -> list[Path]:
@@ -149,6 +164,33 @@ def write_outputs(
     from qasr.adapters.writers import write_files
 
     return write_files(transcript, Path(output_dir), stem, output_format)
+
+
+def render_transcript(transcript: Transcript, output_format: str) -> str:
+    """`transcript` in one writer format ("srt"), as `qasr transcribe -f` would write it."""
+    from qasr.adapters.writers import get_writer, render
+
+    return render(get_writer(output_format), transcript)
+
+
+def transcript_to_json(transcript: Transcript) -> str:
+    """The `qasr.transcript/1` JSON of `transcript`; `transcript_from_json` reads it back."""
+    from qasr.adapters.serialization import dumps
+
+    return dumps(transcript)
+
+
+def transcript_from_json(text: str) -> Transcript:
+    from qasr.adapters.serialization import loads
+
+    return loads(text)
+
+
+def build_job_store(path: str | os.PathLike[str] | None = None) -> Any:
+    """`qasr serve`'s job store: SQLite in the file `path`, or in memory for None."""
+    from qasr.adapters.jobs import MemoryJobStore, SqliteJobStore
+
+    return MemoryJobStore() if path is None else SqliteJobStore(path)
 
 
 def mlx_backend_summary() -> str:

@@ -3,7 +3,18 @@
 from qasr.ports.aligner import Aligner
 from qasr.ports.audio_source import AudioInput, AudioSource
 from qasr.ports.diarizer import Diarizer
+from qasr.ports.job_store import Job, JobStatus, JobStore
 from qasr.ports.recognizer import Recognizer
 from qasr.ports.writer import Writer
 
-__all__ = ["Aligner", "AudioInput", "AudioSource", "Diarizer", "Recognizer", "Writer"]
+__all__ = [
+    "Aligner",
+    "AudioInput",
+    "AudioSource",
+    "Diarizer",
+    "Job",
+    "JobStatus",
+    "JobStore",
+    "Recognizer",
+    "Writer",
+]

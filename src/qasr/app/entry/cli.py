@@ -15,7 +15,9 @@ from typing import Any, TextIO
 
 import qasr
 from qasr.app import bootstrap
+from qasr.app.entry.cli_batch import batch_command
 from qasr.app.entry.cli_checkpoints import convert_command, train_command
+from qasr.app.entry.cli_serve import serve_command
 from qasr.app.entry.cli_support import (
     USER_ERROR,
     Parser,
@@ -48,6 +50,8 @@ _USAGE = (
     "       qasr convert --model SRC --output DIR [--quantize {4,8}] [options]\n"
     "       qasr align AUDIO --text TEXT [options]\n"
     "       qasr train --data TRAIN.jsonl --model BASE --output DIR [options]\n"
+    "       qasr serve [--host HOST] [--port PORT] (--api-key KEY | --no-auth) [options]\n"
+    "       qasr batch INPUTS... -o DIR [-f FORMAT] [--force] [--ray [ADDRESS]] [options]\n"
     "       qasr --list-languages | --doctor | --version"
 )
 _ALIGN_USAGE = "qasr align AUDIO (--text TEXT | --text-file FILE) [options]"
@@ -159,6 +163,10 @@ def main(
         return convert_command(words[1:])
     if words[:1] == ["train"]:
         return train_command(words[1:])
+    if words[:1] == ["batch"]:
+        return batch_command(words[1:])
+    if words[:1] == ["serve"]:
+        return serve_command(words[1:])
     aligning = words[:1] == ["align"]
     if words[:1] == ["transcribe"] or aligning:
         words = words[1:]

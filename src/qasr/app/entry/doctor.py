@@ -56,7 +56,9 @@ OPTIONAL_PACKAGES = (
     ("pyannote.audio", "diarize", "speaker diarization"),
     ("nagisa", "aligner-cjk", "Japanese word timestamps"),
     ("soynlp", "aligner-cjk", "Korean word timestamps"),
-    ("fastapi", "serve", "the HTTP server"),
+    ("fastapi", "serve", "the HTTP server (qasr serve)"),
+    ("uvicorn", "serve", "the HTTP server (qasr serve)"),
+    ("multipart", "serve", "uploads to qasr serve (python-multipart)"),
     ("sounddevice", "mic", "microphone input"),
 )
 

@@ -22,7 +22,7 @@ except ImportError as error:  # pragma: no cover - depends on the install
     ) from error
 
 # Plain asserts in the suites then explain themselves under pytest, as in a test module.
-_SUITES = ("aligner", "audio_source", "diarizer", "recognizer", "suite", "writer")
+_SUITES = ("aligner", "audio_source", "diarizer", "job_store", "recognizer", "suite", "writer")
 pytest.register_assert_rewrite(*(f"{__name__}.{module}" for module in _SUITES))
 
 from qasr.testing.contracts.aligner import AlignerContract, check_aligner  # noqa: E402
@@ -31,6 +31,7 @@ from qasr.testing.contracts.audio_source import (  # noqa: E402
     check_audio_source,
 )
 from qasr.testing.contracts.diarizer import DiarizerContract, check_diarizer  # noqa: E402
+from qasr.testing.contracts.job_store import JobStoreContract, check_job_store  # noqa: E402
 from qasr.testing.contracts.recognizer import RecognizerContract, check_recognizer  # noqa: E402
 from qasr.testing.contracts.suite import ContractSuite, ContractViolation  # noqa: E402
 from qasr.testing.contracts.writer import WriterContract, check_writer  # noqa: E402
@@ -41,11 +42,13 @@ __all__ = [
     "ContractSuite",
     "ContractViolation",
     "DiarizerContract",
+    "JobStoreContract",
     "RecognizerContract",
     "WriterContract",
     "check_aligner",
     "check_audio_source",
     "check_diarizer",
+    "check_job_store",
     "check_recognizer",
     "check_writer",
 ]
