@@ -103,3 +103,16 @@ def test_the_session_transcribes_an_example() -> None:
     transcript = session.transcribe(EXAMPLES / "tiny-en-1.wav")
     assert transcript.text == SPOKEN["tiny-en-1.wav"]
     assert transcript.language is not None and transcript.language.name == "English"
+
+
+def test_the_readme_first_command_transcribes_these_examples() -> None:
+    # The README's first line is what a newcomer runs; the test above checks what it prints.
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```bash\n", 1)[1].splitlines()[0].split("#", 1)[0]
+    install, transcribe = (part.strip() for part in first.split("&&"))
+    assert install == 'pip install -e ".[cpu]"'
+    words = transcribe.split()
+    assert words[:2] == ["qasr", "transcribe"] and words[-2:] == ["--model", "tiny-en"]
+    assert sorted(
+        path.name for path in EXAMPLES.glob(words[2].removeprefix("examples/"))
+    ) == sorted(SPOKEN)
