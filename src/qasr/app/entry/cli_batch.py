@@ -22,6 +22,7 @@ from qasr.app.entry.cli_support import (
     report_error,
     run_command,
 )
+from qasr.app.entry.progress_bar import StatusLine
 from qasr.app.use_cases.batch import (
     RESULTS_NAME,
     BatchProgress,
@@ -211,15 +212,14 @@ def _summary_line(summary: BatchSummary) -> str:
     )
 
 
-class _Display:
+class _Display(StatusLine):
     """Failed files as error lines, and a one-line bar with files, audio rate and ETA on a
     terminal (or a line per file with `verbose`)."""
 
     def __init__(self, out: TextIO, *, bar: bool, verbose: bool) -> None:
-        self.out = out
+        super().__init__(out)
         self.bar = bar and out.isatty() and not verbose
         self.verbose = verbose
-        self.shown = False
 
     def __call__(self, progress: BatchProgress) -> None:
         outcome = progress.outcome
@@ -234,15 +234,7 @@ class _Display:
                 flush=True,
             )
         if self.bar:
-            self.out.write("\r\x1b[2K" + progress_line(progress))
-            self.out.flush()
-            self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.out.write("\r\x1b[2K")
-            self.out.flush()
-            self.shown = False
+            self.draw(progress_line(progress))
 
 
 def progress_line(progress: BatchProgress) -> str:
