@@ -58,20 +58,27 @@ def test_a_few_steps_lower_the_loss(
     assert after < before - 0.5, (before, after, losses)
 
 
+MASKS = {"time_masks": 2, "time_mask_width": 8, "freq_masks": 2, "freq_mask_width": 16}
+
+
+@pytest.mark.parametrize("masks", [{}, MASKS], ids=["plain", "masked"])
 def test_resume_continues_bit_for_bit(
-    tiny_folder: Path, manifests: tuple[Path, Path], tmp_path: Path
+    tiny_folder: Path, manifests: tuple[Path, Path], tmp_path: Path, masks: dict[str, int]
 ) -> None:
-    straight = Trainer.from_config(config(tiny_folder, manifests, tmp_path / "a", lora_rank=4))
+    def run(output: Path, **changes: object) -> Trainer:
+        return Trainer.from_config(
+            config(tiny_folder, manifests, output, lora_rank=4, **masks, **changes)
+        )
+
+    straight = run(tmp_path / "a")
     straight_losses = [straight.train_step().loss for _ in range(4)]
 
-    first = Trainer.from_config(config(tiny_folder, manifests, tmp_path / "b", lora_rank=4))
+    first = run(tmp_path / "b")
     first_losses = [first.train_step().loss for _ in range(2)]
     first.save()
     with pytest.raises(InvalidInputError, match="--resume"):
-        Trainer.from_config(config(tiny_folder, manifests, tmp_path / "b", lora_rank=4))
-    resumed = Trainer.from_config(
-        config(tiny_folder, manifests, tmp_path / "b", lora_rank=4, resume=True)
-    )
+        run(tmp_path / "b")
+    resumed = run(tmp_path / "b", resume=True)
     assert resumed.step == 2
     resumed_losses = [resumed.train_step().loss for _ in range(2)]
     assert first_losses + resumed_losses == straight_losses

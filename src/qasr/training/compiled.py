@@ -33,10 +33,12 @@ from qasr.adapters.mlx.model.audio_encoder import AudioEncoder, AudioEncoderLaye
 from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.training.ctc import ctc_loss
 from qasr.training.loss import token_losses
+from qasr.training.masking import Masking, mask_features, step_key
 from qasr.training.padded import BucketShape, DeviceTables, ExampleTables
 from qasr.training.vocab import CompactVocabulary, clip_gradients
 
 _MASKED = -1e9  # attention bias of a padding key
+NO_MASKING = Masking()
 
 
 @attrs.frozen(eq=False)
@@ -62,15 +64,23 @@ def gather_batch(
     *,
     chunk_frames: int,
     whole_chunks: bool,
+    masking: Masking = NO_MASKING,
+    key: mx.array | None = None,
 ) -> PaddedBatch:
-    """The batch of examples `ids` [B]; `rows` are the feature rows with a zero row last."""
+    """The batch of examples `ids` [B]; `rows` are the feature rows with a zero row last.
+    With `masking` (and the step's `key`), stripes of each clip's features are masked."""
     (B,) = ids.shape
     C, L, A, S = shape.chunks, shape.row_length, shape.answer_length, shape.text_length
     frames = tables.frames[ids]
     position = mx.arange(C * chunk_frames)[None]
     inside = position < frames[:, None]
     index = mx.where(inside, tables.offsets[ids][:, None] + position, rows.shape[0] - 1)
-    mels = rows[index].reshape(B * C, chunk_frames, rows.shape[1])
+    mels = rows[index]
+    if masking.enabled:
+        if key is None:
+            raise ValueError("masking the features needs the step's random key")
+        mels = mask_features(mels, frames, key, masking)
+    mels = mels.reshape(B * C, chunk_frames, rows.shape[1])
     # The encoder convolves a clip of one short chunk unpadded, any other chunk whole.
     seen = mx.full(frames.shape, chunk_frames) if whole_chunks else mx.minimum(frames, chunk_frames)
     tokens = tables.tokens[ids, :L]
@@ -220,7 +230,7 @@ def padded_batch_loss(
     return loss, count
 
 
-StepFunction = Callable[[mx.array], tuple[mx.array, mx.array]]
+StepFunction = Callable[[mx.array, mx.array], tuple[mx.array, mx.array]]
 # What `mx.compile` covers: the whole step (forward, backward, clipping, AdamW), the update alone
 # (clipping and AdamW: a few hundred small elementwise kernels, compiled once for every bucket
 # shape), or nothing. On CUDA (MLX 0.32.4) compiling the whole step did not finish its first
@@ -257,6 +267,8 @@ class CompiledSteps:
         ctc_weight: float,
         max_grad_norm: float,
         compile: CompileMode | bool = "step",
+        masking: Masking = NO_MASKING,
+        seed: int = 0,
     ) -> None:
         self.model = model
         self.optimizer = optimizer
@@ -267,13 +279,15 @@ class CompiledSteps:
         self.ctc_weight = ctc_weight
         self.max_grad_norm = max_grad_norm
         self.compile: CompileMode = compile_mode(compile)
+        self.masking = masking
+        self.seed = seed
         if not optimizer.state:
             optimizer.init(model.trainable_parameters())
         self.state: list[Any] = [model.state, optimizer.state]
         self._steps: dict[BucketShape, StepFunction] = {}
         self._update: Callable[[Any], mx.array] | None = None  # "update" mode: one for all shapes
 
-    def batch(self, ids: mx.array, shape: BucketShape) -> PaddedBatch:
+    def batch(self, ids: mx.array, shape: BucketShape, key: mx.array | None = None) -> PaddedBatch:
         audio = self.model.audio_tower
         return gather_batch(
             self.device_tables,
@@ -282,12 +296,16 @@ class CompiledSteps:
             shape,
             chunk_frames=audio.config.chunk_frames,
             whole_chunks=audio.whole_chunks,
+            masking=self.masking,
+            key=key,
         )
 
-    def loss(self, model: Qwen3ASRThinker, ids: mx.array, shape: BucketShape) -> Any:
+    def loss(
+        self, model: Qwen3ASRThinker, ids: mx.array, shape: BucketShape, key: mx.array | None = None
+    ) -> Any:
         return padded_batch_loss(
             model,
-            self.batch(ids, shape),
+            self.batch(ids, shape, key),
             audio_id=self.tables.audio_id,
             logit_offset=None if self.vocabulary is None else self.vocabulary.logit_offset,
             ctc_weight=self.ctc_weight,
@@ -295,11 +313,11 @@ class CompiledSteps:
 
     def _make_step(self, shape: BucketShape) -> StepFunction:
         loss_and_grad = nn.value_and_grad(
-            self.model, lambda model, ids: self.loss(model, ids, shape)
+            self.model, lambda model, ids, key: self.loss(model, ids, shape, key)
         )
 
-        def step(ids: mx.array) -> tuple[mx.array, mx.array]:
-            (loss, _), grads = loss_and_grad(self.model, ids)
+        def step(ids: mx.array, key: mx.array) -> tuple[mx.array, mx.array]:
+            (loss, _), grads = loss_and_grad(self.model, ids, key)
             return loss, self._apply(grads)
 
         if self.compile == "step":
@@ -308,8 +326,8 @@ class CompiledSteps:
             # The parameter shapes never change, so one compiled update serves every bucket.
             self._update = mx.compile(self._apply, inputs=self.state, outputs=self.state)
 
-        def step_then_update(ids: mx.array) -> tuple[mx.array, mx.array]:
-            (loss, _), grads = loss_and_grad(self.model, ids)
+        def step_then_update(ids: mx.array, key: mx.array) -> tuple[mx.array, mx.array]:
+            (loss, _), grads = loss_and_grad(self.model, ids, key)
             assert self._update is not None
             return loss, self._update(grads)
 
@@ -331,12 +349,14 @@ class CompiledSteps:
         """Whether a step on examples `ids` runs without compiling a new shape first."""
         return self.tables.batch_shape(ids) in self._steps
 
-    def __call__(self, ids: npt.NDArray[np.int64]) -> tuple[mx.array, mx.array]:
-        """Queue one step on examples `ids`; (loss, gradient norm), not yet evaluated."""
+    def __call__(self, ids: npt.NDArray[np.int64], step: int = 0) -> tuple[mx.array, mx.array]:
+        """Queue one step on examples `ids`; (loss, gradient norm), not yet evaluated. `step`
+        (0-based) picks the feature masks, when there are any."""
         shape = self.tables.batch_shape(ids)
         if shape not in self._steps:
             self._steps[shape] = self._make_step(shape)
-        loss, norm = self._steps[shape](mx.array(ids.astype(np.int32)))
+        key = step_key(self.seed, step)
+        loss, norm = self._steps[shape](mx.array(ids.astype(np.int32)), key)
         mx.async_eval(loss, norm, self.state)
         return loss, norm
 

@@ -15,6 +15,7 @@ import attrs
 
 from qasr.adapters.mlx.backend import mx, parse_dtype
 from qasr.errors import InvalidInputError
+from qasr.training.masking import Masking
 from qasr.training.state import latest_checkpoint
 
 RESUME_SETTINGS = (
@@ -33,6 +34,10 @@ RESUME_SETTINGS = (
     "dtype",
     "seed",
     "pad_chunks",
+    "time_masks",
+    "time_mask_width",
+    "freq_masks",
+    "freq_mask_width",
 )
 
 
@@ -85,6 +90,15 @@ class TrainingConfig:
     # 0.32.4) the first call of the whole compiled step had not returned after 140 s on an H200,
     # while the same step uncompiled took 0.13 s (docs/benchmarks/tiny-en-trainer.json).
     compile: str | bool | None = None
+    # SpecAugment-style stripes masked in each training clip's features (masking.py); 0: none.
+    time_masks: int = attrs.field(default=0, validator=_not_negative)
+    time_mask_width: int = attrs.field(default=30, validator=_not_negative)
+    freq_masks: int = attrs.field(default=0, validator=_not_negative)
+    freq_mask_width: int = attrs.field(default=20, validator=_not_negative)
+
+    @property
+    def masking(self) -> Masking:
+        return Masking(self.time_masks, self.time_mask_width, self.freq_masks, self.freq_mask_width)
 
     @property
     def peak_learning_rate(self) -> float:

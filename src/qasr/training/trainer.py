@@ -181,6 +181,8 @@ class Trainer:
                 vocabulary=self.vocabulary,
                 ctc_weight=self.config.ctc_weight,
                 max_grad_norm=self.config.max_grad_norm,
+                masking=self.config.masking,
+                seed=self.config.seed,
                 compile=(
                     ("step" if mx.default_device() == mx.cpu else "none")
                     if self.config.compile is None
@@ -204,10 +206,10 @@ class Trainer:
 
     def _queue_step(self) -> tuple[mx.array, mx.array, int]:
         """Queue the next step on the device: (loss, gradient norm) unevaluated, tokens learnt.
-        Nothing in a step is random (no dropout or SpecAugment yet), so a resumed run repeats
-        the same steps given only (seed, step)."""
+        The only randomness in a step, the feature masks (masking.py), is a function of (seed,
+        step) like the data order, so a resumed run repeats the same steps."""
         indices = self.step_examples()
-        loss, grad_norm = self.compiled_steps(indices)
+        loss, grad_norm = self.compiled_steps(indices, self.step)
         self.step += 1
         return loss, grad_norm, int(self.compiled_steps.tables.answer_length[indices].sum())
 

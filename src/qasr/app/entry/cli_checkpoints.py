@@ -141,6 +141,15 @@ def _build_train_parser() -> argparse.ArgumentParser:
         "nothing (default: the whole step on a CPU, nothing on a GPU)",
     )
     parser.add_argument("--no-compile", action="store_true", help="the same as --compile none")
+    masks = parser.add_argument_group("feature masking (SpecAugment; default: none)")
+    masks.add_argument("--time-masks", type=int, default=0, help="stripes of frames per clip")
+    masks.add_argument(
+        "--time-mask-width", type=int, default=30, help="widest, in 10 ms frames (default: 30)"
+    )
+    masks.add_argument("--freq-masks", type=int, default=0, help="stripes of mel bins per clip")
+    masks.add_argument(
+        "--freq-mask-width", type=int, default=20, help="widest, in mel bins (default: 20)"
+    )
     parser.add_argument("--verbose", action="store_true", help="tracebacks")
     return parser
 
@@ -179,6 +188,10 @@ def _train(args: argparse.Namespace) -> int:
         pad_chunks=args.pad_chunks,
         log_every=args.log_every,
         compile="none" if args.no_compile else args.compile,
+        time_masks=args.time_masks,
+        time_mask_width=args.time_mask_width,
+        freq_masks=args.freq_masks,
+        freq_mask_width=args.freq_mask_width,
         on_progress=lambda line: print(f"qasr: {line}", file=sys.stderr),
     )
     print(f"qasr: wrote {folder}")
