@@ -1,0 +1,262 @@
+"""The built-in diarizer: who speaks when, offline, from weights that two wheels ship.
+
+1. Silero VAD finds speech in 32 ms frames; `speech_regions` turns them into regions.
+2. The GE2E voice encoder prints overlapping windows (1.5 s, every 0.25 s) inside each region; a
+   region shorter than a window is printed whole (down to 0.25 s; shorter ones take the speaker of
+   the nearest printed region).
+3. Average-linkage clustering finds the speakers (or as many as asked).
+4. Boundary refinement: each 10 ms frame of speech goes to the speaker whose centroid the windows
+   that cover it resemble most, so a change of speaker lands between windows rather than at a
+   window's edge; runs shorter than 0.3 s join a neighbour.
+
+One speaker at a time: overlapped speech goes to the speaker the windows resemble most.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+import numpy.typing as npt
+
+from qasr.adapters.audio.resample import resample
+from qasr.adapters.diarization.clustering import (
+    DEFAULT_THRESHOLD,
+    check_speaker_bounds,
+    cluster_prints,
+)
+from qasr.adapters.diarization.silero_vad import (
+    FRAME_SECONDS,
+    SileroVAD,
+    load_silero_vad,
+    speech_probabilities,
+)
+from qasr.adapters.diarization.speech_regions import (
+    RegionRules,
+    frame_energy_db,
+    refine_edges,
+    speech_regions,
+)
+from qasr.adapters.diarization.voice_encoder import (
+    HOP,
+    SAMPLE_RATE,
+    VoiceEncoder,
+    embed_windows,
+    load_voice_encoder,
+    mel_frames,
+)
+from qasr.domain import AudioClip, SpeakerSpan
+
+FRAMES_PER_SECOND = SAMPLE_RATE // HOP  # the voice encoder's 10 ms frames
+WINDOW_FRAMES = 150
+STEP_FRAMES = 25
+MIN_WINDOW_FRAMES = 25
+DEFAULT_CHANGE_THRESHOLD = 0.75
+DEFAULT_REGION_RULES = RegionRules()
+DEFAULT_MIN_SPEAKER_SECONDS = 2.0
+REASSIGN_ROUNDS = 10
+
+
+_models_lock = threading.Lock()
+_loaded: list[tuple[SileroVAD, VoiceEncoder]] = []
+
+
+def shared_models() -> tuple[SileroVAD, VoiceEncoder]:
+    """The two networks, loaded once per process: a diarizer per speaker count costs nothing."""
+    with _models_lock:
+        if not _loaded:
+            _loaded.append((load_silero_vad(), load_voice_encoder()))
+        return _loaded[0]
+
+
+class BuiltinDiarizer:
+    """A `qasr.ports.Diarizer`; the networks load on first use (once per process).
+
+    Bad input, as documented: silence gives no turns; speech shorter than 0.25 s in all gives
+    one speaker; a clip shorter than an embedding window (1.5 s) is printed whole; asking for
+    more speakers than the speech has segments gives one speaker per segment (we do not invent
+    voices); counts below 1, `min_speakers > max_speakers`, or `num_speakers` outside them raise
+    `InvalidInputError` here, before any audio is read.
+    """
+
+    def __init__(
+        self,
+        *,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        change_threshold: float = DEFAULT_CHANGE_THRESHOLD,
+        min_speaker_seconds: float = DEFAULT_MIN_SPEAKER_SECONDS,
+        region_rules: RegionRules = DEFAULT_REGION_RULES,
+    ) -> None:
+        check_speaker_bounds(num_speakers, min_speakers, max_speakers)
+        self.num_speakers = num_speakers
+        self.min_speakers = min_speakers
+        self.max_speakers = max_speakers
+        self.threshold = threshold
+        self.change_threshold = change_threshold
+        self.min_speaker_seconds = min_speaker_seconds
+        self.region_rules = region_rules
+        self._models: tuple[SileroVAD, VoiceEncoder] | None = None
+
+    def models(self) -> tuple[SileroVAD, VoiceEncoder]:
+        if self._models is None:
+            self._models = shared_models()
+        return self._models
+
+    def diarize(self, clip: AudioClip) -> tuple[SpeakerSpan, ...]:
+        samples = clip.samples
+        if clip.sample_rate != SAMPLE_RATE:
+            samples = resample(samples, clip.sample_rate, SAMPLE_RATE)
+        vad, encoder = self.models()
+        regions = self._regions(vad, samples)
+        if not regions:
+            return ()
+        mels = mel_frames(samples)
+        starts, lengths = _windows(regions)
+        if len(starts) == 0:  # speech too short for one print: one speaker says all of it
+            return _turns(regions, [0] * len(regions), clip.duration)
+        prints = np.zeros((len(starts), 256), dtype=np.float32)
+        for length in np.unique(lengths):
+            chosen = np.flatnonzero(lengths == length)
+            prints[chosen] = embed_windows(encoder, mels, starts[chosen], int(length))
+        segments = _split_at_changes(regions, starts, lengths, prints, self.change_threshold)
+        segment_prints = _segment_prints(segments, starts, lengths, prints)
+        weights = np.array([end - start for start, end in segments], dtype=np.float64)
+        labels = cluster_prints(
+            segment_prints,
+            threshold=self.threshold,
+            num_speakers=self.num_speakers,
+            min_speakers=self.min_speakers,
+            max_speakers=self.max_speakers,
+            weights=weights,
+            min_weight=self.min_speaker_seconds * FRAMES_PER_SECOND,
+        )
+        labels = _reassign(segment_prints, labels, weights)
+        return _turns(segments, labels.tolist(), clip.duration)
+
+    def _regions(self, vad: SileroVAD, samples: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
+        """Speech regions in 10 ms frames."""
+        probabilities = speech_probabilities(vad, samples)
+        scale = FRAME_SECONDS * FRAMES_PER_SECOND
+        last = len(samples) // HOP
+        coarse = [
+            (round(start * scale), min(round(end * scale), last))
+            for start, end in speech_regions(probabilities, self.region_rules)
+        ]
+        return refine_edges(frame_energy_db(samples), [(a, b) for a, b in coarse if a < b])
+
+
+def _windows(regions: list[tuple[int, int]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    starts: list[int] = []
+    lengths: list[int] = []
+    for start, end in regions:
+        span = end - start
+        if span < MIN_WINDOW_FRAMES:
+            continue
+        if span <= WINDOW_FRAMES:
+            starts.append(start)
+            lengths.append(span)
+            continue
+        # Every STEP_FRAMES from the region's start (so that a window ends where another starts,
+        # which change detection compares), and one flush with the region's end.
+        firsts = list(range(start, end - WINDOW_FRAMES + 1, STEP_FRAMES))
+        if firsts[-1] + WINDOW_FRAMES < end:
+            firsts.append(end - WINDOW_FRAMES)
+        starts.extend(firsts)
+        lengths.extend([WINDOW_FRAMES] * len(firsts))
+    return np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
+
+
+def _split_at_changes(
+    regions: list[tuple[int, int]],
+    starts: npt.NDArray[np.int64],
+    lengths: npt.NDArray[np.int64],
+    prints: npt.NDArray[np.float32],
+    threshold: float,
+) -> list[tuple[int, int]]:
+    """Regions cut where the voice changes: at a window's start, when the window that ends there
+    and the one that starts there differ (cosine below `threshold`) more than their neighbours
+    within a second do. A region of one speaker stays whole."""
+    full = lengths == WINDOW_FRAMES
+    by_start = {int(s): i for i, s in enumerate(starts) if full[i]}
+    segments: list[tuple[int, int]] = []
+    for region_start, region_end in regions:
+        candidates = []
+        for boundary in range(region_start + WINDOW_FRAMES, region_end - WINDOW_FRAMES + 1):
+            left, right = by_start.get(boundary - WINDOW_FRAMES), by_start.get(boundary)
+            if left is not None and right is not None:
+                candidates.append((boundary, float(prints[left] @ prints[right])))
+        cuts: list[int] = []
+        for boundary, similarity in candidates:
+            near = [s for b, s in candidates if abs(b - boundary) <= FRAMES_PER_SECOND]
+            lowest_nearby = similarity < threshold and similarity <= min(near)
+            if lowest_nearby and (not cuts or boundary - cuts[-1] > FRAMES_PER_SECOND):
+                cuts.append(boundary)
+        edges = [region_start, *cuts, region_end]
+        segments.extend(itertools.pairwise(edges))
+    return segments
+
+
+def _reassign(
+    prints: npt.NDArray[np.float32], labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Each segment to the speaker whose (duration-weighted) centroid it resembles most, until
+    nothing moves: average linkage merges whole groups, and a segment that joined early with a
+    wrong group is moved back here. The speaker count does not change."""
+    speakers = int(labels.max()) + 1
+    for _ in range(REASSIGN_ROUNDS):
+        centroids = np.zeros((speakers, prints.shape[1]))
+        for speaker in range(speakers):
+            mine = labels == speaker
+            if mine.any():
+                centroids[speaker] = (weights[mine, None] * prints[mine]).sum(axis=0)
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        moved = np.argmax(prints @ centroids.T, axis=1)
+        if np.array_equal(moved, labels) or len(np.unique(moved)) < len(np.unique(labels)):
+            break
+        labels = moved
+    return labels
+
+
+def _segment_prints(
+    segments: list[tuple[int, int]],
+    starts: npt.NDArray[np.int64],
+    lengths: npt.NDArray[np.int64],
+    prints: npt.NDArray[np.float32],
+) -> npt.NDArray[np.float32]:
+    """Each segment's print: the renormalised mean of the windows inside it (the window that
+    covers most of it when none fits inside)."""
+    ends = starts + lengths
+    result = np.zeros((len(segments), prints.shape[1]), dtype=np.float32)
+    for index, (start, end) in enumerate(segments):
+        inside = (starts >= start) & (ends <= end)
+        if not inside.any():
+            cover = np.minimum(ends, end) - np.maximum(starts, start)
+            inside = cover == cover.max()
+        mean = prints[inside].mean(axis=0)
+        result[index] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    return result
+
+
+def _turns(
+    pieces: list[tuple[int, int]], speakers: list[int], duration: float
+) -> tuple[SpeakerSpan, ...]:
+    """SpeakerSpans numbered by first turn (SPEAKER_00 speaks first), within [0, duration]."""
+    names: dict[int, str] = {}
+    turns = []
+    for (start, end), speaker in zip(pieces, speakers, strict=True):
+        name = names.setdefault(speaker, f"SPEAKER_{len(names):02d}")
+        turns.append(
+            SpeakerSpan(
+                speaker=name,
+                start=min(start / FRAMES_PER_SECOND, duration),
+                end=min(end / FRAMES_PER_SECOND, duration),
+            )
+        )
+    return tuple(turns)
+
+
+__all__ = ["BuiltinDiarizer"]
