@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from hypothesis import given
 
 from qasr.adapters.writers import get_writer, render
 from qasr.adapters.writers.rttm import RttmWriter, format_rttm, parse_rttm, recording_id
 from qasr.adapters.writers.subtitles import parse_vtt
 from qasr.domain import Segment, SpeakerSpan, Transcript
+from qasr.errors import OutputFormatError
 from qasr.testing.strategies import speaker_spans
 
 
@@ -88,3 +90,36 @@ def test_json_carries_speaker_segments_and_still_reads_back() -> None:
     }
     assert loads(text) == diarized()
     assert "speaker_segments" not in json.loads(render(get_writer("json"), Transcript(text="x")))
+
+
+def timed_by_turn() -> Transcript:
+    """Diarized with no aligner: each turn transcribed on its own, no word times."""
+    return Transcript(
+        text="Hello there. Hi back.",
+        speakers=(
+            SpeakerSpan("SPEAKER_00", 0.0, 1.0, "Hello there."),
+            SpeakerSpan("SPEAKER_01", 1.4, 2.4, "Hi back."),
+            SpeakerSpan("SPEAKER_00", 2.5, 2.9, ""),  # a turn heard as silence: no cue
+        ),
+        duration=3.0,
+    )
+
+
+def test_a_transcript_timed_by_turn_gets_one_cue_per_spoken_turn() -> None:
+    transcript = timed_by_turn()
+    srt = render(get_writer("srt"), transcript)
+    assert srt == (
+        "1\n00:00:00,000 --> 00:00:01,000\n[SPEAKER_00] Hello there.\n\n"
+        "2\n00:00:01,400 --> 00:00:02,400\n[SPEAKER_01] Hi back.\n"
+    )
+    cues = parse_vtt(render(get_writer("vtt"), transcript))
+    assert [(c.start, c.end) for c in cues] == [(0.0, 1.0), (1.4, 2.4)]
+    assert "<v SPEAKER_01>Hi back." in render(get_writer("vtt"), transcript)
+    rows = render(get_writer("tsv"), transcript).splitlines()
+    assert rows[1:] == ["0\t1000\tSPEAKER_00\tHello there.", "1400\t2400\tSPEAKER_01\tHi back."]
+
+
+def test_a_transcript_with_neither_word_nor_turn_times_is_still_refused() -> None:
+    untimed = Transcript(text="Hello there.", duration=1.0)
+    with pytest.raises(OutputFormatError, match="timestamps"):
+        render(get_writer("srt"), untimed)

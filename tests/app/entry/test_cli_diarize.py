@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import wave
 from pathlib import Path
@@ -76,7 +75,8 @@ def test_bad_speaker_options_are_one_line(talk, capsys, argv, message) -> None:
     assert not Path("talk.rttm").exists()
 
 
-def test_transcribe_diarize_turns_timestamps_on_and_labels_cues(talk, capsys) -> None:
+def test_transcribe_diarize_turns_timestamps_on_and_labels_cues(talk, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(bootstrap, "model_at_hand", lambda name: True)  # the aligner is cached
     factory = Factory()
     status = main(
         [talk, "--diarize", "--max-speakers", "3", "-f", "srt,vtt,tsv"], build_service=factory
@@ -91,6 +91,28 @@ def test_transcribe_diarize_turns_timestamps_on_and_labels_cues(talk, capsys) ->
     assert Path("talk.tsv").read_text().startswith("start\tend\tspeaker\ttext\n")
 
 
+def test_without_an_aligner_at_hand_each_turn_is_transcribed_and_timed(
+    talk, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr(bootstrap, "model_at_hand", lambda name: False)
+    factory = Factory()
+
+    def no_aligner(**kwargs: Any) -> TranscriptionService:
+        service = factory(**kwargs)
+        service.aligner = None
+        return service
+
+    status = main([talk, "--diarize", "-f", "srt"], build_service=no_aligner)
+    _, err = capsys.readouterr()
+    assert status == 0 and "words are not timed" in err and "--timestamps" in err
+    assert factory.asked[0]["timestamps"] is False
+    srt = Path("talk.srt").read_text()
+    assert "00:00:00,000 --> 00:00:01,000\n[SPEAKER_00]" in srt  # FakeDiarizer's 1 s turns
+    # --timestamps asks for word times whatever is cached: no fallback, no warning.
+    assert main([talk, "--diarize", "--timestamps", "-f", "srt"], build_service=factory) == 0
+    assert factory.asked[-1]["timestamps"] is True
+
+
 def test_transcribe_bad_bounds_fail_before_any_model(talk, capsys) -> None:
     factory = Factory()
     status = main([talk, "--num-speakers", "5", "--max-speakers", "2"], build_service=factory)
@@ -103,24 +125,26 @@ WEIGHTS = all(importlib.util.find_spec(name) for name in ("silero_vad", "resembl
 
 @pytest.mark.skipif(not WEIGHTS, reason="pip install --no-deps silero-vad Resemblyzer")
 def test_meeting_srt_offline_with_the_builtin_diarizer(tmp_path, monkeypatch, capsys) -> None:
-    """`qasr transcribe meeting.wav --diarize -f srt`: real audio file, real diarizer, no token,
-    no network; only the recognizer and aligner are fakes (no real model offline yet)."""
+    """`qasr transcribe meeting.wav --diarize -f srt --model tiny-en` as on a fresh machine:
+    real audio file, real diarizer, the bundled demo model, no token, no network, no aligner
+    (so each turn is transcribed on its own)."""
     from tests.adapters.diarization.conftest import TWO_VOICES, dialogue
 
     monkeypatch.chdir(tmp_path)
     for name in ("HF_TOKEN", "PYANNOTE_AUTH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
     samples, _ = dialogue(TWO_VOICES, [0, 1, 0])
     with wave.open("meeting.wav", "wb") as file:
         file.setnchannels(1)
         file.setsampwidth(2)
         file.setframerate(16_000)
         file.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    root = functools.partial(
-        bootstrap.build_service, recognizer=FakeRecognizer(), aligner=FakeAligner()
-    )
-    status = main(["transcribe", "meeting.wav", "--diarize", "-f", "srt"], build_service=root)
+    argv = ["transcribe", "meeting.wav", "--diarize", "-f", "srt", "--model", "tiny-en"]
+    status = main([*argv, "--no-progress"])
     _, err = capsys.readouterr()
-    assert (status, err) == (0, "")
+    assert status == 0 and "words are not timed" in err
     srt = Path("meeting.srt").read_text()
     assert "[SPEAKER_00]" in srt and "[SPEAKER_01]" in srt
+    assert sum(line.count(" ") for line in srt.splitlines()) > 6  # words, not just labels

@@ -208,9 +208,18 @@ def test_diarization_without_timestamps_still_fills_turns_but_keeps_no_segments(
     assert " ".join(t.text for t in transcript.speakers).split() == text_units(transcript.text)
 
 
-def test_diarization_without_an_aligner_gives_turns_without_text() -> None:
-    transcript = service(diarizer=FakeDiarizer()).transcribe(speech(2), diarize=True)
-    assert len(transcript.speakers) == 2 and all(t.text == "" for t in transcript.speakers)
+def test_diarization_without_an_aligner_transcribes_each_turn_on_its_own() -> None:
+    samples = speech(2)  # 3.6 s: FakeDiarizer's turns [0, 2) and [2, 3.6)
+    recognizer = FakeRecognizer()
+    transcript = service(recognizer, diarizer=FakeDiarizer()).transcribe(samples, diarize=True)
+    bounds = [(0, 2 * RATE), (2 * RATE, len(samples))]
+    alone = [FakeRecognizer().recognize([AudioClip(samples[a:b], RATE)], [RecognitionOptions()])[0]
+             for a, b in bounds]  # fmt: skip
+    assert [t.speaker for t in transcript.speakers] == ["SPEAKER_00", "SPEAKER_01"]
+    assert [t.text for t in transcript.speakers] == [t.text for t in alone]
+    assert transcript.text == " ".join(t.text for t in alone)
+    assert transcript.segments == ()
+    assert [len(c.samples) for call in recognizer.calls for c in call] == [b - a for a, b in bounds]
 
 
 @pytest.mark.parametrize(

@@ -92,8 +92,21 @@ def restore_punctuation(text: str, words: Sequence[str]) -> list[tuple[str, bool
     ]
 
 
+def timed_by_turn(transcript: Transcript) -> bool:
+    """Whether the transcript's only times are its speaker turns' (diarized with no aligner:
+    each turn was transcribed on its own; qasr.app.use_cases.by_turn)."""
+    return not transcript.segments and any(turn.text.strip() for turn in transcript.speakers)
+
+
 def transcript_words(transcript: Transcript) -> list[Word]:
-    """The transcript's timed words with punctuation restored and speakers attached."""
+    """The transcript's timed words with punctuation restored and speakers attached; for a
+    transcript timed by turn, each turn's text is one "word" spanning the turn."""
+    if timed_by_turn(transcript):
+        return [
+            Word(turn.text.strip(), turn.start, turn.end, turn.speaker, True)
+            for turn in transcript.speakers
+            if turn.text.strip()
+        ]
     segments = [segment for segment in transcript.segments if segment.text.strip()]
     speakers = speakers_of(segments, transcript.speakers)
     restored = restore_punctuation(transcript.text, [segment.text for segment in segments])
@@ -110,7 +123,7 @@ def transcript_words(transcript: Transcript) -> list[Word]:
 def require_timestamps(transcript: Transcript, format_name: str) -> None:
     """Refuse, before anything is written, a transcript that has no word times (one with no
     text has no words to time: its subtitles are empty, not refused)."""
-    if not transcript.has_timestamps and transcript.text.strip():
+    if not (transcript.has_timestamps or timed_by_turn(transcript)) and transcript.text.strip():
         raise OutputFormatError(
             f"{format_name} output needs word timestamps; run with --timestamps "
             "(timestamps=True in Python) so the forced aligner times each word"

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
+from qasr.app.use_cases.by_turn import speech_turns, turn_spans, turn_texts
 from qasr.app.use_cases.merging import (
     attribute_words,
     join_chunk_texts,
@@ -185,9 +186,21 @@ class TranscriptionService:
                 ProgressEvent(Stage.AUDIO_LOADED, name=clip.name, message=f"{clip.duration:.2f} s")
             )
             clips.append(clip)
-        plans = [
-            plan_chunks(clip.samples, clip.sample_rate, self.max_chunk_seconds) for clip in clips
+        # With speakers wanted and no aligner to time words, each speaker turn is transcribed on
+        # its own, so the turns get their text and subtitles their times (turn by turn).
+        by_turn = diarize and self.aligner is None
+        turns: list[tuple[SpeakerSpan, ...] | None] = [
+            self._diarize(clip, report) if by_turn else None for clip in clips
         ]
+        plans, owners = [], []
+        for clip, clip_turns in zip(clips, turns, strict=True):
+            if clip_turns is None:
+                plans.append(plan_chunks(clip.samples, clip.sample_rate, self.max_chunk_seconds))
+                owners.append(None)
+            else:
+                spans, owner = turn_spans(clip, clip_turns, self.max_chunk_seconds)
+                plans.append(spans)
+                owners.append(owner)
         pieces = [
             [
                 AudioClip(clip.samples[span.as_slice()], clip.sample_rate, clip.name)
@@ -203,12 +216,46 @@ class TranscriptionService:
         ]
         answers = iter(self._recognize(flat, report))
         transcripts = []
-        for clip, spans, file_pieces in zip(clips, plans, pieces, strict=True):
+        for clip, spans, file_pieces, clip_turns, owner in zip(
+            clips, plans, pieces, turns, owners, strict=True
+        ):
             records = _chunk_records(clip, spans, [next(answers) for _ in spans])
+            if clip_turns is not None and owner is not None:
+                transcripts.append(
+                    self._finish_by_turn(clip, records, clip_turns, owner, return_chunks, report)
+                )
+                continue
             transcripts.append(
                 self._finish(clip, file_pieces, records, timestamps, diarize, return_chunks, report)
             )
         return transcripts
+
+    def _diarize(self, clip: AudioClip, report: ProgressCallback) -> tuple[SpeakerSpan, ...]:
+        assert self.diarizer is not None  # _check_features made sure
+        turns = speech_turns(self.diarizer.diarize(clip), clip.duration)
+        report(ProgressEvent(Stage.DIARIZED, fraction=1.0, name=clip.name))
+        return turns
+
+    def _finish_by_turn(
+        self,
+        clip: AudioClip,
+        records: tuple[ChunkRecord, ...],
+        turns: tuple[SpeakerSpan, ...],
+        owner: Sequence[int],
+        return_chunks: bool,
+        report: ProgressCallback,
+    ) -> Transcript:
+        language = vote_language([record.language for record in records])
+        transcript = Transcript(
+            text=join_chunk_texts(records),
+            language=language,
+            chunks=records if return_chunks else (),
+            speakers=turn_texts(turns, owner, records),
+            finish_reason=worst_finish([record.finish_reason for record in records]),
+            duration=clip.duration,
+        )
+        report(ProgressEvent(Stage.COMPLETED, fraction=1.0, name=clip.name))
+        return transcript
 
     def _finish(
         self,
