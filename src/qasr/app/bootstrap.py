@@ -16,7 +16,7 @@ from typing import Any
 from qasr.adapters.mlx.checkpoint.files import DEFAULT_ALIGNER, DEFAULT_MODEL
 from qasr.app.use_cases.service import TranscriptionService
 from qasr.domain import Transcript
-from qasr.errors import FeatureUnavailableError, InvalidInputError, ModelNotFoundError
+from qasr.errors import InvalidInputError, ModelNotFoundError
 from qasr.ports import Aligner, AudioSource, Diarizer, Recognizer
 
 
@@ -33,6 +33,8 @@ def build_service(
     max_chunk_seconds: float = 30.0,
     forced_aligner: str = DEFAULT_ALIGNER,
     batch_size: int | None = None,
+    draft_model: str | None = None,
+    num_draft_tokens: int | None = None,
 ) -> TranscriptionService:
     """A ready service; anything not passed is built with its default adapter.
 
@@ -40,23 +42,28 @@ def build_service(
     local checkpoint folder. `timestamps` / `diarize` say the service must be able to time
     words / tell speakers apart, so a missing component fails here, before the recognizer
     loads, rather than after the first file. `batch_size` bounds how many chunks decode
-    together (default: the recognizer's own).
+    together (default: the recognizer's own). `draft_model` makes the recognizer decode
+    speculatively (same transcripts; ADR 0021 says when it is faster).
     """
     _locate_checkpoints(
         (model, "--model") if recognizer is None else None,
+        (draft_model, "--draft-model") if recognizer is None and draft_model else None,
         (forced_aligner, "--forced-aligner") if timestamps and aligner is None else None,
     )
     if timestamps and aligner is None:
         aligner = build_aligner(forced_aligner, dtype=dtype)
     if diarize and diarizer is None:
-        raise FeatureUnavailableError(
-            "speaker diarization is not available in this version of qasr; pass your own "
-            "qasr.ports.Diarizer to build_service(diarizer=...)"
-        )
+        diarizer = build_diarizer()
     if audio_source is None:
         audio_source = build_audio_source()
     if recognizer is None:
-        recognizer = build_recognizer(model, dtype=dtype, batch_size=batch_size)
+        recognizer = build_recognizer(
+            model,
+            dtype=dtype,
+            batch_size=batch_size,
+            draft_model=draft_model,
+            num_draft_tokens=num_draft_tokens,
+        )
     return TranscriptionService(
         audio_source,
         recognizer,
@@ -65,6 +72,17 @@ def build_service(
         max_chunk_seconds=max_chunk_seconds,
         batch_size=batch_size,
     )
+
+
+def model_at_hand(name: str) -> bool:
+    """Whether the checkpoint `name` is here without the network: a folder, a bundled model, or
+    in the local Hugging Face cache."""
+    from qasr.adapters.mlx.checkpoint.files import locate_model_folder
+
+    try:
+        return locate_model_folder(name) is not None
+    except ModelNotFoundError:
+        return False
 
 
 def _locate_checkpoints(*wanted: tuple[str, str] | None) -> None:
@@ -92,13 +110,54 @@ def build_audio_source() -> AudioSource:
 
 
 def build_recognizer(
-    model: str = DEFAULT_MODEL, *, dtype: str | None = None, batch_size: int | None = None
+    model: str = DEFAULT_MODEL,
+    *,
+    dtype: str | None = None,
+    batch_size: int | None = None,
+    draft_model: str | None = None,
+    num_draft_tokens: int | None = None,
 ) -> Recognizer:
-    from qasr.adapters.mlx.recognizer import DEFAULT_BATCH_SIZE, MlxRecognizer
+    from qasr.adapters.mlx.prefix_recognizer import PrefixMlxRecognizer
+    from qasr.adapters.mlx.recognizer import DEFAULT_BATCH_SIZE, DEFAULT_DRAFT_TOKENS
 
-    return MlxRecognizer.from_pretrained(
+    # Decodes as MlxRecognizer does; it can also continue a forced prefix (streaming, ADR 0020).
+    recognizer = PrefixMlxRecognizer.from_pretrained(
         model, dtype=dtype, batch_size=batch_size or DEFAULT_BATCH_SIZE
     )
+    if draft_model is None:
+        if num_draft_tokens is not None:
+            raise InvalidInputError("num_draft_tokens needs a draft model (--draft-model)")
+        return recognizer
+    draft = PrefixMlxRecognizer.from_pretrained(draft_model, dtype=dtype)
+    return recognizer.with_draft(draft, num_draft_tokens or DEFAULT_DRAFT_TOKENS)
+
+
+def build_stream_resampler(sample_rate: int) -> Any:
+    """Turns live pieces at `sample_rate` into 16 kHz pieces (streaming, ADR 0020)."""
+    from qasr.adapters.audio.stream_resampler import StreamResampler
+
+    return StreamResampler(sample_rate)
+
+
+def build_file_stream(path: str, *, realtime: bool = False, piece_seconds: float = 0.1) -> Any:
+    """A recording played back as a live `qasr.ports.AudioStream`."""
+    from qasr.adapters.audio.file_stream import FileStream
+
+    clip = build_audio_source().load(path)
+    return FileStream(clip, realtime=realtime, piece_seconds=piece_seconds)
+
+
+def build_microphone_stream(**settings: Any) -> Any:
+    """The microphone as a `qasr.ports.AudioStream` (the `mic` extra)."""
+    from qasr.adapters.audio.microphone_stream import MicrophoneStream
+
+    return MicrophoneStream(**settings)
+
+
+def list_input_devices() -> list[tuple[int, str, int]]:
+    from qasr.adapters.audio.microphone_stream import input_devices
+
+    return input_devices()
 
 
 def convert_model(
@@ -126,6 +185,47 @@ def convert_model(
             encoder_bits=bits if encoder_bits is None else encoder_bits,
         )
     return convert_checkpoint(model, output, quantization=plan, dtype=dtype, force=force)
+
+
+DIARIZERS = ("builtin", "pyannote")
+
+
+def build_diarizer(
+    kind: str = "builtin",
+    *,
+    num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
+    pipeline: str | None = None,
+    device: str | None = None,
+) -> Diarizer:
+    """A diarizer: `builtin` (MLX, offline, no token; its networks load on first use) or
+    `pyannote` (the pipeline `pipeline`, a hub id or folder; extra `diarize`). Speaker counts
+    bound the clustering; impossible bounds raise `InvalidInputError` here."""
+    if kind == "builtin":
+        from qasr.adapters.diarization.builtin import BuiltinDiarizer
+
+        return BuiltinDiarizer(
+            num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
+        )
+    if kind == "pyannote":
+        from qasr.adapters.diarization.pyannote import DEFAULT_PIPELINE, PyannoteDiarizer
+
+        return PyannoteDiarizer(
+            pipeline or DEFAULT_PIPELINE,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            device=device,
+        )
+    raise InvalidInputError(f"unknown diarizer {kind!r}; choose one of: {', '.join(DIARIZERS)}")
+
+
+def write_rttm(turns: Any, name: str, out: Any) -> None:
+    """`qasr diarize`: speaker turns as RTTM lines for the recording `name`."""
+    from qasr.adapters.writers.rttm import write_rttm as write
+
+    write(turns, name, out)
 
 
 def build_aligner(model: str = DEFAULT_ALIGNER, *, dtype: str | None = None) -> Aligner:
@@ -241,6 +341,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "build_aligner",
     "build_audio_source",
+    "build_diarizer",
     "build_recognizer",
     "build_service",
     "check_output_format",

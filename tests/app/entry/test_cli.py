@@ -386,7 +386,17 @@ def test_batch_size_reaches_the_composition_root(audio, capsys) -> None:
     assert factory.asked[0]["batch_size"] == 3
 
 
-@pytest.mark.parametrize("flag", ["--batch-size", "--max-new-tokens"])
+def test_draft_model_flags_reach_the_composition_root(audio, capsys) -> None:
+    factory = Factory()
+    words = ["talk.wav", "--stdout-only", "--draft-model", "small", "--num-draft-tokens", "6"]
+    assert run(words, capsys, factory)[0] == 0
+    assert (factory.asked[0]["draft_model"], factory.asked[0]["num_draft_tokens"]) == ("small", 6)
+    factory = Factory()
+    assert run(["talk.wav", "--stdout-only"], capsys, factory)[0] == 0
+    assert "draft_model" not in factory.asked[0]  # plain decoding unless asked
+
+
+@pytest.mark.parametrize("flag", ["--batch-size", "--max-new-tokens", "--num-draft-tokens"])
 @pytest.mark.parametrize("value", ["0", "-2", "many"])
 def test_bad_counts_are_one_line(audio, capsys, flag: str, value: str) -> None:
     factory = Factory()

@@ -24,7 +24,7 @@ from qasr.adapters.audio import write_wav
 from qasr.app import bootstrap
 from qasr.app.entry import session as session_module
 from qasr.domain import AudioClip, ProgressEvent, Stage, find_language
-from qasr.errors import FeatureUnavailableError, InvalidInputError, QasrError
+from qasr.errors import FeatureUnavailableError, InvalidInputError
 from qasr.testing import FakeAligner, FakeAudioSource, FakeDiarizer, FakeRecognizer, text_units
 
 RATE = 16_000
@@ -297,12 +297,6 @@ def test_diarize_uses_the_session_diarizer_and_fills_speaker_segments() -> None:
 
 
 LATER_WORK = [
-    ("diarize", True),
-    ("draft_model", "Qwen/Qwen3-ASR-0.6B"),
-    ("num_draft_tokens", 8),
-    ("diarization_num_speakers", 2),
-    ("diarization_min_speakers", 2),
-    ("diarization_max_speakers", 3),
     ("diarization_device", "cpu"),
 ]
 
@@ -321,6 +315,27 @@ def test_arguments_of_later_work_say_not_yet(name: str, value: object) -> None:
         with pytest.raises(FeatureUnavailableError, match=f"{name}.*not in qasr yet"):
             call()
     assert recognizer.options == []  # refused before any work
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"draft_model": "Qwen/Qwen3-ASR-0.6B"}, "does not decode speculatively"),
+        ({"num_draft_tokens": 8}, "needs a draft_model"),
+    ],
+)
+def test_speculative_arguments_that_cannot_work_fail_before_any_work(
+    arguments: dict[str, object], message: str
+) -> None:
+    recognizer = RecordingRecognizer()  # not an MLX model: it has no `with_draft`
+    session = Session(recognizer)
+    for call in (
+        lambda: qasr.transcribe(tone(1.0, 200), model=recognizer, **arguments),
+        lambda: session.transcribe_batch([tone(1.0, 200)], **arguments),
+    ):
+        with pytest.raises(InvalidInputError, match=message):
+            call()
+    assert recognizer.options == []
 
 
 def test_the_seed_defaults_of_later_work_ask_for_nothing(session: Session) -> None:
@@ -355,11 +370,14 @@ def test_every_public_name_resolves_and_the_entry_points_are_public() -> None:
     assert set(session_module.__all__) <= set(qasr.__all__)
 
 
-@pytest.mark.parametrize("method", ["init_streaming", "feed_audio", "finish_streaming"])
-def test_streaming_says_not_yet(session: Session, method: str) -> None:
-    with pytest.raises(FeatureUnavailableError, match=r"streaming.*not in qasr yet") as raised:
-        getattr(session, method)(np.zeros(160, dtype=np.float32), None)
-    assert isinstance(raised.value, QasrError)
+def test_the_seed_streaming_names_work(session: Session) -> None:
+    # Streaming itself is tested in tests/app/use_cases/streaming; these are its seed names.
+    state = session.init_streaming(chunk_size_sec=1.0)
+    for _ in range(3):
+        state = session.feed_audio(np.zeros(16000, dtype=np.float32), state)
+    state = session.finish_streaming(state)
+    assert state.finished and state.text == ""
+    assert session.streaming_metrics(state)["audio_seconds"] == 3.0
 
 
 def test_model_info_is_a_call_and_a_mapping_with_both_key_names() -> None:
@@ -425,5 +443,25 @@ def test_the_seed_names_on_the_mlx_recognizer(
     assert attrs.evolve(full, chunks=()) == by_name and by_name.chunks == ()
     info = Session(model).model_info
     assert info["model_id"] == tiny_asr_checkpoint and info()["dtype"] == "float32"
-    with pytest.raises(FeatureUnavailableError, match="draft_model"):
-        qasr.transcribe(audio, model=model, draft_model=tiny_asr_checkpoint)
+    # Speculative decoding (the seed's names): the same transcript, draft by name or object.
+    plain = qasr.transcribe(audio, model=model, max_new_tokens=12)
+    drafted = qasr.transcribe(
+        audio, model=model, max_new_tokens=12, draft_model=tiny_asr_checkpoint, num_draft_tokens=3
+    )
+    assert drafted == plain
+    assert Session(model).transcribe_batch([audio], max_new_tokens=12, draft_model=model) == [plain]
+
+
+@pytest.mark.parametrize("at_hand", [True, False])
+def test_speakers_without_an_aligner_at_hand_are_transcribed_turn_by_turn(
+    loaded_aligners: list[tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch, at_hand: bool
+) -> None:
+    from qasr.testing import FakeDiarizer
+
+    monkeypatch.setattr(bootstrap, "model_at_hand", lambda name: at_hand)
+    session = Session(FakeRecognizer(), diarizer=FakeDiarizer(turn_seconds=1.0))
+    transcript = session.transcribe(tone(3.0, 220), diarize=True)
+    assert [t.speaker for t in transcript.speakers] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+    assert all(turn.text for turn in transcript.speakers)
+    # Word times (and the aligner) only when it is at hand; turn by turn otherwise.
+    assert bool(loaded_aligners) is at_hand

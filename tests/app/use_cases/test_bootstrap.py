@@ -8,7 +8,7 @@ import pytest
 
 from qasr.app import bootstrap
 from qasr.app.bootstrap import build_service
-from qasr.errors import FeatureUnavailableError, QasrError
+from qasr.errors import QasrError
 from qasr.testing import FakeAligner, FakeAudioSource, FakeDiarizer, FakeRecognizer
 
 
@@ -41,9 +41,15 @@ def test_the_model_and_dtype_go_to_the_build_recognizer(monkeypatch) -> None:
     assert asked[-1] == (bootstrap.DEFAULT_MODEL, None, None)
 
 
-def test_diarization_without_an_adapter_says_it_is_not_available() -> None:
-    with pytest.raises(FeatureUnavailableError, match=r"diarization.*not available"):
-        build_service(recognizer=FakeRecognizer(), audio_source=FakeAudioSource(), diarize=True)
+def test_diarization_without_an_adapter_gets_the_builtin_one() -> None:
+    service = build_service(
+        recognizer=FakeRecognizer(), audio_source=FakeAudioSource(), diarize=True
+    )
+    assert type(service.diarizer).__name__ == "BuiltinDiarizer"  # its networks load on first use
+    pyannote = bootstrap.build_diarizer("pyannote", num_speakers=2, pipeline="/some/folder")
+    assert (pyannote.name, pyannote.bounds) == ("/some/folder", {"num_speakers": 2})
+    with pytest.raises(QasrError, match="unknown diarizer 'whisperx'"):
+        bootstrap.build_diarizer("whisperx")
 
 
 def test_timestamps_load_the_aligner_before_the_recognizer(monkeypatch, tmp_path) -> None:

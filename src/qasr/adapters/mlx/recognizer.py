@@ -8,6 +8,7 @@ as the official backend batches; each row gets its own context, language and tok
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,22 @@ import numpy as np
 from qasr.adapters.mlx.backend import default_dtype, mx, parse_dtype
 from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
 from qasr.adapters.mlx.checkpoint.reading import LoadedThinker, load_thinker
-from qasr.adapters.mlx.model.generate import default_max_new_tokens, greedy_generate
+from qasr.adapters.mlx.model.generate import (
+    GenerationResult,
+    default_max_new_tokens,
+    greedy_generate,
+)
 from qasr.adapters.mlx.model.kv_cache import KVCache
 from qasr.adapters.mlx.model.mel import log_mel_spectrogram
+from qasr.adapters.mlx.model.prefilled_decoder import PrefilledDecoder
+from qasr.adapters.mlx.model.speculative import check_draft_tokens, speculative_generate
+from qasr.adapters.mlx.model.static_decoder import (
+    StaticDecoder,
+    check_decode_step,
+    default_decode_step,
+)
 from qasr.adapters.mlx.model.text_decoder import padded_causal_mask
-from qasr.adapters.mlx.model.thinker import model_input_samples
+from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker, model_input_samples
 from qasr.adapters.mlx.text.prompt import build_prompt_ids, parse_asr_output, repetition_trimmed
 from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.domain import (
@@ -37,6 +49,7 @@ from qasr.domain import (
 from qasr.errors import CheckpointError, InvalidInputError
 
 DEFAULT_BATCH_SIZE = 8
+DEFAULT_DRAFT_TOKENS = 4  # mlx-qwen3-asr's default; ADR 0021 has the measurements
 _DEFAULT_OPTIONS = RecognitionOptions()
 
 
@@ -58,6 +71,9 @@ class _Prefill:
     starts: mx.array  # [B] rope position of column 0: minus the row's left padding
     key_mask: mx.array | None  # [B, L] 1 for real tokens; None when nothing is padded
 
+    def decoder(self, thinker: Qwen3ASRThinker, room: int) -> PrefilledDecoder:
+        return PrefilledDecoder(thinker, self.cache, self.starts, self.key_mask, room)
+
 
 class MlxRecognizer:
     def __init__(
@@ -67,6 +83,9 @@ class MlxRecognizer:
         *,
         source: str,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        draft: MlxRecognizer | None = None,
+        num_draft_tokens: int = DEFAULT_DRAFT_TOKENS,
+        decode_step: str | None = None,
     ) -> None:
         if batch_size < 1:
             raise InvalidInputError(f"batch size must be at least 1, got {batch_size}")
@@ -80,6 +99,30 @@ class MlxRecognizer:
         self.source = source
         self.batch_size = batch_size
         self.eos_ids = frozenset(thinker.config.eos_token_ids) | tokenizer.eos_ids
+        if draft is not None:
+            _check_draft(self, draft)
+        self.draft = draft
+        self.num_draft_tokens = check_draft_tokens(num_draft_tokens)
+        # dynamic, static or compiled (model/static_decoder.py); all give the same tokens.
+        self.decode_step = check_decode_step(decode_step or default_decode_step())
+        self.last_generation: GenerationResult | None = None  # for benchmarks: acceptance
+
+    def with_draft(
+        self, draft: MlxRecognizer | None, num_draft_tokens: int = DEFAULT_DRAFT_TOKENS
+    ) -> MlxRecognizer:
+        """This model (shared, not copied) decoding speculatively with `draft`'s proposals:
+        the same transcripts, in fewer target passes when the draft agrees often."""
+        drafted = type(self)(
+            self.thinker,
+            self.tokenizer,
+            source=self.source,
+            batch_size=self.batch_size,
+            draft=draft,
+            num_draft_tokens=num_draft_tokens,
+            decode_step=self.decode_step,
+        )
+        drafted.eos_ids = self.eos_ids
+        return drafted
 
     @classmethod
     def from_pretrained(
@@ -134,7 +177,8 @@ class MlxRecognizer:
     def decode_batch(
         self, samples: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
     ) -> list[Decoded]:
-        """Greedy-decode clips together; each result equals that clip's own `decode`."""
+        """Greedy-decode clips together; each result equals that clip's own `decode`, with or
+        without a draft model."""
         if not samples:
             return []
         pad_short = self.thinker.config.pads_short_clips
@@ -143,29 +187,33 @@ class MlxRecognizer:
             option.max_new_tokens or default_max_new_tokens(clip.size / SAMPLE_RATE)
             for clip, option in zip(clips, options, strict=True)
         ]
-        with self.thinker.lock:
+        room = max(budgets) + (self.num_draft_tokens + 1 if self.draft else 0)
+        with contextlib.ExitStack() as locks:
+            locks.enter_context(self.thinker.lock)
+            if self.draft is not None and self.draft.thinker.lock is not self.thinker.lock:
+                locks.enter_context(self.draft.thinker.lock)
             prefill = self._prefill(clips, options)
-            model = self.thinker.model
-            first_logits = model.logits(prefill.hidden[:, -1, :])
-            # Generated tokens are never padding: the key mask grows by ones.
-            key_mask = (
-                None
-                if prefill.key_mask is None
-                else mx.concatenate(
-                    [prefill.key_mask, mx.ones((len(clips), max(budgets)), dtype=mx.int32)], axis=1
-                ).astype(mx.bool_)[:, None, None, :]
-            )
-
-            def step(tokens: mx.array) -> mx.array:
-                offset = prefill.cache[0].offset
-                mask = None if key_mask is None else key_mask[..., : offset + 1]
-                embeds = model.model.embed_tokens(tokens)
-                hidden = model.model(embeds, prefill.starts + offset, prefill.cache, mask)
-                return model.logits(hidden[:, -1, :])
-
-            result = greedy_generate(
-                step, first_logits, eos_ids=self.eos_ids, max_new_tokens=max(budgets)
-            )
+            first_logits = self.thinker.model.logits(prefill.hidden[:, -1, :])
+            target = prefill.decoder(self.thinker.model, room)
+            if self.draft is None:
+                stepper = target if self.decode_step == "dynamic" else self._static(prefill, room)
+                result = greedy_generate(
+                    stepper.feed,
+                    first_logits,
+                    eos_ids=self.eos_ids,
+                    max_new_tokens=max(budgets),
+                )
+            else:
+                draft_prefill = self.draft._prefill(clips, options)
+                result = speculative_generate(
+                    target,
+                    draft_prefill.decoder(self.draft.thinker.model, room),
+                    first_logits,
+                    eos_ids=self.eos_ids,
+                    max_new_tokens=max(budgets),
+                    num_draft_tokens=self.num_draft_tokens,
+                )
+            self.last_generation = result
         decoded = []
         for prompt, tokens, reason, budget in zip(
             prefill.prompts, result.tokens, result.finish_reasons, budgets, strict=True
@@ -176,6 +224,13 @@ class MlxRecognizer:
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
             decoded.append(Decoded(tuple(prompt), tuple(tokens), reason, text))
         return decoded
+
+    def _static(self, prefill: _Prefill, room: int) -> StaticDecoder:
+        compiled = self.decode_step == "compiled"
+        return StaticDecoder(
+            self.thinker.model, prefill.cache, prefill.starts, prefill.key_mask, room,
+            compiled=compiled,
+        )  # fmt: skip
 
     def prompt_logits(
         self, samples: np.ndarray, options: RecognitionOptions = _DEFAULT_OPTIONS
@@ -220,5 +275,21 @@ class MlxRecognizer:
             **self.thinker.describe(self.source),
             "vocab_size": self.thinker.model.model.config.vocab_size,
             "batch_size": self.batch_size,
+            "draft_model": None if self.draft is None else self.draft.source,
+            "num_draft_tokens": self.num_draft_tokens,
             "languages": [language.name for language in prompt_languages()],
         }
+
+
+def _check_draft(target: MlxRecognizer, draft: MlxRecognizer) -> None:
+    """A draft proposes token ids, so it must speak the target's vocabulary."""
+    if draft.draft is not None:
+        raise InvalidInputError("a draft model cannot itself have a draft model")
+    ours, theirs = target.thinker.model.model.config, draft.thinker.model.model.config
+    if ours.vocab_size != theirs.vocab_size or target.tokenizer.vocab_size != (
+        draft.tokenizer.vocab_size
+    ):
+        raise CheckpointError(
+            f"draft model {draft.source} has another vocabulary than {target.source} "
+            f"({theirs.vocab_size} vs {ours.vocab_size} ids): pick a Qwen3-ASR model of its family"
+        )

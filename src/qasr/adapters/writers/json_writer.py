@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TextIO
 
 import attrs
@@ -18,4 +19,8 @@ class JsonWriter:
     extension = ".json"
 
     def write(self, transcript: Transcript, out: TextIO) -> None:
-        out.write(serialization.dumps(transcript, indent=self.indent) + "\n")
+        data = serialization.transcript_to_dict(transcript)
+        if transcript.speakers:
+            # mlx-qwen3-asr's name for the turns; readers of qasr.transcript/1 ignore it.
+            data["speaker_segments"] = data["speakers"]
+        out.write(json.dumps(data, ensure_ascii=False, indent=self.indent, allow_nan=False) + "\n")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar, TextIO
 
 import attrs
 
-from qasr.adapters.writers.cues import Cue, CueLimits, make_cues
+from qasr.adapters.writers.cues import Cue, CueLimits, cue_from_words, group_words, make_cues
 from qasr.adapters.writers.words import require_timestamps, transcript_words
 from qasr.domain import Transcript
 from qasr.errors import SubtitleParseError
@@ -51,11 +51,15 @@ def format_srt(cues: Iterable[Cue]) -> str:
     return "\n".join(blocks)
 
 
-def format_vtt(cues: Iterable[Cue]) -> str:
+def format_vtt(cues: Iterable[Cue], speakers: Sequence[str | None] | None = None) -> str:
+    """WebVTT; with `speakers` (one per cue), a cue's text opens with its voice tag
+    (`<v SPEAKER_00>`), the WebVTT way of saying who speaks, instead of a bracketed label."""
+    cues = list(cues)
+    voices = list(speakers) if speakers is not None else [None] * len(cues)
     blocks = [
         f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}\n"
-        f"{_vtt_escape(cue.text)}\n"
-        for cue in cues
+        f"{f'<v {_vtt_escape(voice)}>' if voice else ''}{_vtt_escape(cue.text)}\n"
+        for cue, voice in zip(cues, voices, strict=True)
     ]
     return "\n".join(["WEBVTT\n", *blocks])
 
@@ -169,3 +173,13 @@ class VttWriter(_CueWriter):
 
     def render(self, cues: list[Cue]) -> str:
         return format_vtt(cues)
+
+    def write(self, transcript: Transcript, out: TextIO) -> None:
+        require_timestamps(transcript, self.display_name)
+        # Cues still break where the speaker changes; the label moves into a voice tag.
+        groups = group_words(transcript_words(transcript), self.limits)
+        cues = [
+            cue_from_words([attrs.evolve(word, speaker=None) for word in group], self.limits)
+            for group in groups
+        ]
+        out.write(format_vtt(cues, [group[0].speaker for group in groups]))

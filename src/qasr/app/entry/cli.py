@@ -17,7 +17,9 @@ import qasr
 from qasr.app import bootstrap
 from qasr.app.entry.cli_batch import batch_command
 from qasr.app.entry.cli_checkpoints import convert_command, train_command
+from qasr.app.entry.cli_diarize import add_speaker_arguments, diarize_command, speaker_options
 from qasr.app.entry.cli_serve import serve_command
+from qasr.app.entry.cli_stream import listen_command, stream_command
 from qasr.app.entry.cli_support import (
     USER_ERROR,
     Parser,
@@ -49,9 +51,11 @@ _USAGE = (
     "qasr [transcribe] FILES... [options]\n"
     "       qasr convert --model SRC --output DIR [--quantize {4,8}] [options]\n"
     "       qasr align AUDIO --text TEXT [options]\n"
+    "       qasr diarize AUDIO... [-o DIR] [--num-speakers N] [--diarizer {builtin,pyannote}]\n"
     "       qasr train --data TRAIN.jsonl --model BASE --output DIR [options]\n"
     "       qasr serve [--host HOST] [--port PORT] (--api-key KEY | --no-auth) [options]\n"
     "       qasr batch INPUTS... -o DIR [-f FORMAT] [--force] [--ray [ADDRESS]] [options]\n"
+    "       qasr stream FILE [--realtime] [--step SECONDS] | qasr listen [--device DEVICE]\n"
     "       qasr --list-languages | --doctor | --version"
 )
 _ALIGN_USAGE = "qasr align AUDIO (--text TEXT | --text-file FILE) [options]"
@@ -95,12 +99,29 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dtype", help="float32, bfloat16 or float16 (default: by device)")
     parser.add_argument("--timestamps", action="store_true", help="time every word")
     parser.add_argument(
+        "--diarize",
+        action="store_true",
+        help="say who speaks when (turns --timestamps on; the speaker options imply it)",
+    )
+    add_speaker_arguments(parser)
+    parser.add_argument(
         "--max-new-tokens",
         type=positive_int,
         help="token budget per 30 s chunk (default: by length)",
     )
     parser.add_argument(
         "--batch-size", type=positive_int, help="chunks decoded together (default: 8)"
+    )
+    parser.add_argument(
+        "--draft-model",
+        metavar="MODEL",
+        help="a smaller Qwen3-ASR model of the same family that proposes tokens for --model to "
+        "check (speculative decoding: the same transcript, faster when the draft agrees often)",
+    )
+    parser.add_argument(
+        "--num-draft-tokens",
+        type=positive_int,
+        help="tokens the draft proposes per check (default: 4; needs --draft-model)",
     )
     parser.add_argument(
         "--no-progress",
@@ -167,6 +188,12 @@ def main(
         return batch_command(words[1:])
     if words[:1] == ["serve"]:
         return serve_command(words[1:])
+    if words[:1] == ["diarize"]:
+        return diarize_command(words[1:])
+    if words[:1] == ["stream"]:
+        return stream_command(words[1:])
+    if words[:1] == ["listen"]:
+        return listen_command(words[1:])
     aligning = words[:1] == ["align"]
     if words[:1] == ["transcribe"] or aligning:
         words = words[1:]
@@ -207,7 +234,20 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
         # Before any model loads: a wrong -o or -f must not cost the decoding.
         bootstrap.check_output_format(fmt)
         check_output_dir(args.output_dir)
-    timestamps = args.timestamps or (writes and _needs_timestamps(fmt))
+    diarize = args.diarize or any(
+        value is not None for value in (args.num_speakers, args.min_speakers, args.max_speakers)
+    )
+    timestamps = args.timestamps or diarize or (writes and _needs_timestamps(fmt))
+    if diarize and not (args.timestamps or args.forced_aligner):
+        aligner = bootstrap.DEFAULT_ALIGNER
+        if not bootstrap.model_at_hand(aligner):
+            # Speakers need no word times: each turn is transcribed on its own instead.
+            warn(
+                f"the forced aligner {aligner} is not downloaded, so words are not timed: each "
+                "speaker turn is transcribed on its own and timed by the diarizer (--timestamps "
+                "fetches the aligner and times every word)"
+            )
+            timestamps = False
 
     failed = False
     present: list[str] = []
@@ -229,12 +269,17 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
     wanted: dict[str, Any] = {"model": args.model, "dtype": args.dtype, "timestamps": timestamps}
     if args.batch_size:
         wanted["batch_size"] = args.batch_size
+    if args.draft_model or args.num_draft_tokens:
+        wanted.update(draft_model=args.draft_model, num_draft_tokens=args.num_draft_tokens)
     if args.forced_aligner:
         wanted["forced_aligner"] = args.forced_aligner
+    if diarize:  # built here: impossible speaker bounds fail before any model loads
+        wanted.update(diarize=True, diarizer=bootstrap.build_diarizer(**speaker_options(args)))
     try:
         service = build_service(**wanted)
     except FeatureUnavailableError as error:
-        why = "" if args.timestamps else f"-f {fmt} needs word timestamps: "
+        needs = "--diarize" if diarize else f"-f {fmt}"
+        why = "" if args.timestamps else f"{needs} needs word timestamps: "
         return report_error(f"{why}{error}", verbose=args.verbose)
     bar = None
     if args.verbose:
@@ -244,7 +289,9 @@ def _transcribe(args: argparse.Namespace, build_service: ServiceFactory) -> int:
     else:
         progress = None
     labelled = len(present) > 1
-    results = service.transcribe_many(present, options, timestamps=timestamps, on_progress=progress)
+    results = service.transcribe_many(
+        present, options, timestamps=timestamps, diarize=diarize, on_progress=progress
+    )
     for result in results:
         if bar is not None:
             bar.clear()

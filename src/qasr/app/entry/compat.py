@@ -13,17 +13,17 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from qasr.domain import ProgressCallback, ProgressEvent
-from qasr.errors import FeatureUnavailableError
+from qasr.errors import FeatureUnavailableError, InvalidInputError
 
 # name: (mlx-qwen3-asr's default, the work that will bring it)
 _LATER_WORK: dict[str, tuple[object, str]] = {
-    "draft_model": (None, "speculative decoding with a draft model"),
-    "num_draft_tokens": (4, "speculative decoding with a draft model"),
-    "diarization_num_speakers": (None, "tuning the built-in speaker diarization"),
-    "diarization_min_speakers": (1, "tuning the built-in speaker diarization"),
-    "diarization_max_speakers": (8, "tuning the built-in speaker diarization"),
     "diarization_device": ("auto", "tuning the built-in speaker diarization"),
 }
+
+# Speculative decoding's arguments (`Session` hands them to the recognizer) and the default
+# number of proposals, mlx-qwen3-asr's.
+DRAFT_ARGUMENTS = ("draft_model", "num_draft_tokens")
+SEED_DRAFT_TOKENS = 4
 
 # qasr's model_info key -> the key mlx-qwen3-asr's `Session.model_info` has for the same fact.
 _SEED_INFO_KEYS = {
@@ -31,6 +31,35 @@ _SEED_INFO_KEYS = {
     "path": "resolved_model_path",
     "languages": "support_languages",
 }
+
+
+# Speaker counts for the built-in diarizer, by qasr's name or mlx-qwen3-asr's.
+_SPEAKER_BOUNDS = {
+    "num_speakers": "num_speakers",
+    "min_speakers": "min_speakers",
+    "max_speakers": "max_speakers",
+    "diarization_num_speakers": "num_speakers",
+    "diarization_min_speakers": "min_speakers",
+    "diarization_max_speakers": "max_speakers",
+}
+
+
+def pop_speaker_bounds(arguments: dict[str, Any]) -> dict[str, int]:
+    """Take the speaker counts out of `arguments` (None values dropped), under qasr's names."""
+    bounds: dict[str, int] = {}
+    for name, ours in _SPEAKER_BOUNDS.items():
+        value = arguments.pop(name, None)
+        if value is None:
+            continue
+        if ours in bounds and bounds[ours] != value:
+            raise InvalidInputError(f"{ours} is given twice, as {bounds[ours]} and {value}")
+        bounds[ours] = value
+    return bounds
+
+
+def pop_draft_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Take `draft_model` / `num_draft_tokens` out of a call's extra keyword arguments."""
+    return {name: arguments.pop(name) for name in DRAFT_ARGUMENTS if name in arguments}
 
 
 def refuse_later_work(arguments: Mapping[str, Any], caller: str) -> None:

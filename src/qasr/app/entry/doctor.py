@@ -53,7 +53,9 @@ class Check:
 
 # (import name, pip extra, what it gives)
 OPTIONAL_PACKAGES = (
-    ("pyannote.audio", "diarize", "speaker diarization"),
+    ("silero_vad", "speakers", "the built-in diarizer's speech detector weights"),
+    ("resemblyzer", "speakers", "the built-in diarizer's voice-print weights"),
+    ("pyannote.audio", "diarize", "speaker diarization with pyannote (--diarizer pyannote)"),
     ("nagisa", "aligner-cjk", "Japanese word timestamps"),
     ("soynlp", "aligner-cjk", "Korean word timestamps"),
     ("fastapi", "serve", "the HTTP server (qasr serve)"),

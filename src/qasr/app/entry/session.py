@@ -9,6 +9,7 @@ The keyword arguments are also mlx-qwen3-asr's, so its users switch by changing 
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import threading
 from collections.abc import Sequence
@@ -19,8 +20,18 @@ import numpy as np
 
 from qasr.app import bootstrap
 from qasr.app.bootstrap import DEFAULT_MODEL
-from qasr.app.entry.compat import ModelInfo, dtype_name, not_yet, refuse_later_work, with_verbose
+from qasr.app.entry.compat import (
+    SEED_DRAFT_TOKENS,
+    ModelInfo,
+    dtype_name,
+    pop_draft_arguments,
+    pop_speaker_bounds,
+    refuse_later_work,
+    with_verbose,
+)
+from qasr.app.entry.session_streaming import StreamingState, open_stream, streaming_metrics
 from qasr.app.use_cases.service import TranscriptionService
+from qasr.app.use_cases.streaming import AsyncStream, Stream
 from qasr.domain import Language, ProgressCallback, RecognitionOptions, Transcript
 from qasr.errors import InvalidInputError
 from qasr.ports import Aligner, AudioInput, AudioSource, Diarizer, Recognizer
@@ -43,7 +54,9 @@ class Session:
     `model` is a hub id, a folder, or an already loaded recognizer (`load_model(...)`, or any
     object implementing `qasr.ports.Recognizer`). `aligner` is a `qasr.ports.Aligner`, or the
     hub id or folder of a Qwen3-ForcedAligner checkpoint, loaded when timestamps are first
-    asked for (default: the 0.6B one). `diarizer` (a `qasr.ports.Diarizer`) serves `diarize=True`.
+    asked for (default: the 0.6B one). `diarizer` (a `qasr.ports.Diarizer`) serves `diarize=True`
+    (default: the built-in one, tuned per call by `num_speakers`, `min_speakers`, `max_speakers`
+    or mlx-qwen3-asr's `diarization_num_speakers`, ...).
     """
 
     def __init__(
@@ -61,6 +74,8 @@ class Session:
         self._aligner_name = aligner if isinstance(aligner, str) else bootstrap.DEFAULT_ALIGNER
         self._loaded_aligners: dict[str, Aligner] = {}
         self._aligner_lock = threading.Lock()  # worker threads must not load one aligner twice
+        self._drafted: dict[tuple[object, int], Recognizer] = {}  # (draft, k): speculative model
+        self._diarizers: dict[tuple[tuple[str, int], ...], Diarizer] = {}
         self._service = bootstrap.build_service(
             recognizer=self.recognizer,
             audio_source=audio_source,
@@ -92,11 +107,14 @@ class Session:
         call's words instead of the session's aligner. `diarize` fills `speakers` with the
         session's diarizer. `verbose` also prints each progress event on stderr.
         """
+        speakers = pop_speaker_bounds(later_work)
+        draft = pop_draft_arguments(later_work)
         refuse_later_work(later_work, "transcribe")
         options = RecognitionOptions(
             language=language or None, context=context or "", max_new_tokens=max_new_tokens
         )
-        return self._service_for(return_timestamps, diarize, forced_aligner).transcribe(
+        service = self._service_for(return_timestamps, diarize, forced_aligner, speakers)
+        return self._with_draft(service, **draft).transcribe(
             audio,
             options,
             timestamps=return_timestamps,
@@ -125,6 +143,8 @@ class Session:
         `language` and `context` are one value for all inputs or a list with one per input; the
         other arguments are `transcribe`'s.
         """
+        speakers = pop_speaker_bounds(later_work)
+        draft = pop_draft_arguments(later_work)
         refuse_later_work(later_work, "transcribe_batch")
         languages = _per_item(language, len(audios), "language")
         contexts = _per_item(context, len(audios), "context")
@@ -134,7 +154,8 @@ class Session:
             )
             for lang, ctx in zip(languages, contexts, strict=True)
         ]
-        return self._service_for(return_timestamps, diarize, forced_aligner).transcribe_batch(
+        service = self._service_for(return_timestamps, diarize, forced_aligner, speakers)
+        return self._with_draft(service, **draft).transcribe_batch(
             list(audios),
             options,
             timestamps=return_timestamps,
@@ -180,29 +201,110 @@ class Session:
             info() if callable(info) else {"recognizer": type(self.recognizer).__name__}
         )
 
-    def init_streaming(self, *args: Any, **kwargs: Any) -> Any:
-        raise not_yet("streaming transcription (init_streaming)", "transcribe whole recordings")
+    def stream(self, **settings: Any) -> Stream:
+        """A live stream: `feed(samples)` and `finish()` return events (partial, committed,
+        final transcript), also yielded by iterating it; see `open_stream` for the settings
+        (language, context, step, window, sample_rate, commit_after_silence, max_seconds)."""
+        return open_stream(self._service, self.recognizer, **settings)
 
-    def feed_audio(self, *args: Any, **kwargs: Any) -> Any:
-        raise not_yet("streaming transcription (feed_audio)", "transcribe whole recordings")
+    def stream_async(self, **settings: Any) -> AsyncStream:
+        """`stream` for asyncio: `await feed(...)`, `await finish()`, `async for event in it`."""
+        return AsyncStream(self.stream(**settings))
 
-    def finish_streaming(self, *args: Any, **kwargs: Any) -> Any:
-        raise not_yet("streaming transcription (finish_streaming)", "transcribe whole recordings")
+    def init_streaming(self, *, chunk_size_sec: float = 2.0, **settings: Any) -> StreamingState:
+        """The seed's streaming API: a state for `feed_audio` / `finish_streaming`."""
+        return StreamingState(self.stream(step=chunk_size_sec, **settings))
+
+    def feed_audio(self, pcm: Any, state: StreamingState) -> StreamingState:
+        return state.absorb(state.stream.feed(pcm))
+
+    def finish_streaming(self, state: StreamingState) -> StreamingState:
+        state.finished = True
+        return state.absorb(state.stream.finish())
+
+    streaming_metrics = staticmethod(streaming_metrics)
 
     def _service_for(
-        self, timestamps: bool, diarize: bool, forced_aligner: Aligner | str | None
+        self,
+        timestamps: bool,
+        diarize: bool,
+        forced_aligner: Aligner | str | None,
+        speakers: dict[str, int] | None = None,
     ) -> TranscriptionService:
-        if diarize and self._service.diarizer is None:
-            raise not_yet(
-                "built-in speaker diarization (diarize=True)",
-                "pass your own qasr.ports.Diarizer as Session(diarizer=...)",
-            )
         if not (timestamps or diarize):  # diarize needs word times to fill the speakers' text
             return self._service
-        aligner = self._aligner(forced_aligner)
-        if aligner is self._service.aligner:
-            return self._service
-        return self._service.with_aligner(aligner)
+        aligner: Aligner | None
+        if not timestamps and forced_aligner is None and not self._aligner_at_hand():
+            aligner = None  # speakers without word times: each turn transcribed on its own
+        else:
+            aligner = self._aligner(forced_aligner)
+        service = self._service if aligner is self._service.aligner else None
+        diarizer = self._diarizer(speakers or {}) if diarize else self._service.diarizer
+        if service is not None and diarizer is service.diarizer:
+            return service
+        base = self._service
+        return TranscriptionService(
+            base.audio_source,
+            base.recognizer,
+            aligner,
+            diarizer,
+            max_chunk_seconds=base.max_chunk_seconds,
+            batch_size=base.batch_size,
+        )
+
+    def _diarizer(self, speakers: dict[str, int]) -> Diarizer:
+        """The session's diarizer; the built-in one (per speaker bounds) when none was given."""
+        if self._service.diarizer is not None:
+            if speakers:
+                raise InvalidInputError(
+                    "speaker counts tune the built-in diarizer; this session has its own "
+                    "diarizer, so set them on it instead"
+                )
+            return self._service.diarizer
+        key = tuple(sorted(speakers.items()))
+        with self._aligner_lock:
+            if key not in self._diarizers:
+                self._diarizers[key] = bootstrap.build_diarizer(**speakers)
+            return self._diarizers[key]
+
+    def _with_draft(
+        self,
+        service: TranscriptionService,
+        draft_model: str | Recognizer | None = None,
+        num_draft_tokens: int = SEED_DRAFT_TOKENS,
+    ) -> TranscriptionService:
+        """`service` decoding speculatively with `draft_model` (a hub id, folder or loaded
+        model, kept loaded for later calls): the same transcripts, from fewer target passes."""
+        if draft_model is None:
+            if num_draft_tokens != SEED_DRAFT_TOKENS:
+                raise InvalidInputError("num_draft_tokens needs a draft_model")
+            return service
+        with_draft = getattr(self.recognizer, "with_draft", None)
+        if with_draft is None:
+            raise InvalidInputError(
+                f"draft_model: {type(self.recognizer).__name__} does not decode speculatively; "
+                "use a model loaded by qasr"
+            )
+        key = (draft_model, num_draft_tokens)
+        with self._aligner_lock:
+            if key not in self._drafted:
+                draft = (
+                    bootstrap.build_recognizer(draft_model, dtype=self.dtype)
+                    if isinstance(draft_model, str)
+                    else draft_model
+                )
+                self._drafted[key] = with_draft(draft, num_draft_tokens)
+        drafted = copy.copy(service)
+        drafted.recognizer = self._drafted[key]
+        return drafted
+
+    def _aligner_at_hand(self) -> bool:
+        """Whether the session has, or can load without the network, its forced aligner."""
+        if self._service.aligner is not None:
+            return True
+        return self._aligner_name in self._loaded_aligners or bootstrap.model_at_hand(
+            self._aligner_name
+        )
 
     def _aligner(self, forced_aligner: Aligner | str | None) -> Aligner:
         if forced_aligner is not None and not isinstance(forced_aligner, str):
@@ -266,6 +368,8 @@ def transcribe(
     **later_work: Any,
 ) -> Transcript:
     """`Session.transcribe` with a cached default session for (model, dtype)."""
+    speakers = pop_speaker_bounds(later_work)
+    draft = pop_draft_arguments(later_work)
     refuse_later_work(later_work, "transcribe")
     return _default_session(model, dtype).transcribe(
         audio,
@@ -278,6 +382,8 @@ def transcribe(
         diarize=diarize,
         verbose=verbose,
         on_progress=on_progress,
+        **speakers,
+        **draft,
     )
 
 
@@ -298,6 +404,8 @@ def transcribe_batch(
     **later_work: Any,
 ) -> list[Transcript]:
     """`Session.transcribe_batch` with the cached default session for (model, dtype)."""
+    speakers = pop_speaker_bounds(later_work)
+    draft = pop_draft_arguments(later_work)
     refuse_later_work(later_work, "transcribe_batch")
     return _default_session(model, dtype).transcribe_batch(
         audios,
@@ -310,6 +418,8 @@ def transcribe_batch(
         diarize=diarize,
         verbose=verbose,
         on_progress=on_progress,
+        **speakers,
+        **draft,
     )
 
 

@@ -95,7 +95,7 @@ def create_app(
     """The application. `service` is a ready service, or a function that builds one: an MLX
     model must be built that way, on the worker's thread (start it early with
     `app.state.qasr.worker.start()` and `wait_loaded()` to see a loading error at once)."""
-    from qasr.app.server import routes_jobs, routes_openai, routes_ops
+    from qasr.app.server import realtime, routes_jobs, routes_openai, routes_ops
 
     settings = settings or ServerSettings()
     settings.check()
@@ -120,6 +120,7 @@ def create_app(
     app.state.qasr = state
     for module in (routes_openai, routes_jobs, routes_ops):
         app.include_router(module.router)
+    realtime.mount(app, state)  # the WebSocket stream endpoint (docs/adr/0020)
     _add_error_handlers(app)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -33,10 +33,16 @@ TOKEN_CAP = 8192
 
 @attrs.frozen
 class GenerationResult:
-    """Per row: generated token ids (EOS excluded) and why generation stopped."""
+    """Per row: generated token ids (EOS excluded) and why generation stopped.
+
+    With a draft model, `drafted` counts the draft tokens the target checked and `accepted`
+    those it kept (per row, summed): `accepted / drafted` is the acceptance rate.
+    """
 
     tokens: tuple[tuple[int, ...], ...]
     finish_reasons: tuple[FinishReason, ...]
+    drafted: int = 0
+    accepted: int = 0
 
 
 def default_max_new_tokens(audio_seconds: float) -> int:
@@ -48,7 +54,7 @@ def default_max_new_tokens(audio_seconds: float) -> int:
     return min(TOKEN_CAP, max(TOKEN_FLOOR, math.ceil(audio_seconds * TOKENS_PER_SECOND)))
 
 
-def _next_tokens(logits: mx.array) -> mx.array:
+def next_tokens(logits: mx.array) -> mx.array:
     if logits.ndim == 3:
         logits = logits[:, -1, :]
     return mx.argmax(logits, axis=-1).astype(mx.int32)
@@ -76,12 +82,12 @@ def greedy_generate(
     rows: list[list[int]] = [[] for _ in range(batch)]
     reasons: list[FinishReason | None] = [None] * batch
 
-    current = _next_tokens(first_logits)
+    current = next_tokens(first_logits)
     mx.async_eval(current)
     for index in range(max_new_tokens):
         upcoming = None
         if index + 1 < max_new_tokens:
-            upcoming = _next_tokens(step(current[:, None]))
+            upcoming = next_tokens(step(current[:, None]))
             mx.async_eval(upcoming)
         for row, token in enumerate(cast("list[int]", current.tolist())):
             if reasons[row] is not None:
@@ -105,4 +111,5 @@ __all__ = [
     "Step",
     "default_max_new_tokens",
     "greedy_generate",
+    "next_tokens",
 ]

@@ -1,0 +1,106 @@
+"""ms per decoded token of the dynamic, static and compiled decode steps, interleaved in one run.
+
+The steps take turns on the same prefilled cache (the same model, prompt and batch), so a load
+that drifts on a shared machine hits them alike; the report keeps every round and its median.
+
+    python scripts/bench_decode_step.py --batch-sizes 1,4 --tokens 16 --rounds 5 \\
+        --out docs/benchmarks/decode-step-cpu.json
+
+Without `--model` the text decoder has the real 0.6B shapes with random weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from count_kernels import load_thinker  # noqa: E402
+
+STEPS = ("dynamic", "static", "compiled")
+
+
+def time_tokens(thinker: Any, step: str, cache: Any, starts: Any, tokens: int) -> float:
+    """Seconds per token for `tokens` greedy steps after the prompt in `cache` (left as it was)."""
+    from qasr.adapters.mlx.backend import mx
+    from qasr.adapters.mlx.model.generate import next_tokens
+    from qasr.adapters.mlx.model.prefilled_decoder import PrefilledDecoder
+    from qasr.adapters.mlx.model.static_decoder import StaticDecoder
+
+    if step == "dynamic":
+        decoder: Any = PrefilledDecoder(thinker, cache, starts, None, tokens + 1)
+    else:
+        compiled = step == "compiled"
+        decoder = StaticDecoder(thinker, cache, starts, None, tokens + 1, compiled=compiled)
+    token = mx.zeros((starts.shape[0], 1), dtype=mx.int32)
+    start = time.perf_counter()
+    for _ in range(tokens):  # as greedy_generate: queue the next step, then read the ids back
+        token = next_tokens(decoder.feed(token))[:, None]
+        mx.async_eval(token)
+        token.tolist()
+    seconds = (time.perf_counter() - start) / tokens
+    if step == "dynamic":
+        decoder.rewind(tokens)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="checkpoint folder (default: random 0.6B decoder)")
+    parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--batch-sizes", default="1,4")
+    parser.add_argument("--prompt", type=int, default=400)
+    parser.add_argument("--tokens", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    from qasr.adapters.mlx.backend import mx
+
+    thinker = load_thinker(args.model, args.dtype)
+    report: dict[str, Any] = {
+        "command": " ".join(["python", *sys.argv]),
+        "model": args.model or "random 0.6B text decoder (tests/support/official.py shapes)",
+        "device": str(mx.default_device()),
+        "mlx": mx.__version__,
+        "load_average_before": os.getloadavg(),
+        "batches": {},
+    }
+    for batch in (int(b) for b in args.batch_sizes.split(",")):
+        hidden = thinker.model.config.hidden_size
+        dtype = thinker.model.embed_tokens.weight.dtype
+        embeds = mx.random.normal((batch, args.prompt, hidden)).astype(dtype)
+        cache = thinker.model.make_cache()
+        starts = mx.zeros((batch,), dtype=mx.int32)
+        mx.eval(thinker.model(embeds, starts, cache))
+        for step in STEPS:  # warm-up: allocator, compile trace
+            time_tokens(thinker, step, cache, starts, args.tokens)
+        rounds: dict[str, list[float]] = {step: [] for step in STEPS}
+        for _ in range(args.rounds):
+            for step in STEPS:
+                rounds[step].append(1e3 * time_tokens(thinker, step, cache, starts, args.tokens))
+        report["batches"][str(batch)] = {
+            step: {"median_ms_per_token": float(np.median(ms)), "rounds_ms": ms}
+            for step, ms in rounds.items()
+        }
+        medians = {s: round(float(np.median(ms)), 1) for s, ms in rounds.items()}
+        print(f"batch {batch}: {medians}", file=sys.stderr, flush=True)
+    report["load_average_after"] = os.getloadavg()
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
