@@ -31,14 +31,16 @@ def test_the_model_and_dtype_go_to_the_build_recognizer(monkeypatch) -> None:
     monkeypatch.setattr(
         bootstrap,
         "build_recognizer",
-        lambda model, *, dtype, batch_size: (
-            asked.append((model, dtype, batch_size)) or FakeRecognizer()
+        lambda model, *, dtype, batch_size, draft_model, num_draft_tokens: (
+            asked.append((model, dtype, batch_size, draft_model, num_draft_tokens))
+            or FakeRecognizer()
         ),
     )
+    monkeypatch.setattr(bootstrap, "_locate_checkpoints", lambda *wanted: None)
     build_service("org/tiny", dtype="float16", audio_source=FakeAudioSource(), batch_size=4)
-    assert asked == [("org/tiny", "float16", 4)]
-    build_service(audio_source=FakeAudioSource())
-    assert asked[-1] == (bootstrap.DEFAULT_MODEL, None, None)
+    assert asked == [("org/tiny", "float16", 4, None, None)]
+    build_service(audio_source=FakeAudioSource(), draft_model="org/draft", num_draft_tokens=3)
+    assert asked[-1] == (bootstrap.DEFAULT_MODEL, None, None, "org/draft", 3)
 
 
 def test_diarization_without_an_adapter_gets_the_builtin_one() -> None:

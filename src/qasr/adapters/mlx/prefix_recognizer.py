@@ -17,27 +17,14 @@ import numpy as np
 from qasr.adapters.mlx.backend import mx
 from qasr.adapters.mlx.model.mel import log_mel_spectrogram
 from qasr.adapters.mlx.model.text_decoder import padded_causal_mask
-from qasr.adapters.mlx.recognizer import Decoded, MlxRecognizer, _Prefill
-from qasr.adapters.mlx.text.prompt import build_prompt_ids, parse_asr_output, repetition_trimmed
+from qasr.adapters.mlx.recognizer import Decoded, MlxRecognizer, _Prefill, parsed_transcript
+from qasr.adapters.mlx.text.prompt import build_prompt_ids
 from qasr.domain import (
     AudioClip,
-    FinishReason,
-    Language,
     RecognitionOptions,
     Transcript,
-    find_language,
 )
-from qasr.errors import UnknownLanguageError
 from qasr.ports import ContinuationOptions
-
-
-def _known_language(name: str) -> Language | None:
-    # A weak model can write words where the language name goes ("language English exercise
-    # me..."); that is no language, not an error of the caller's.
-    try:
-        return find_language(name) if name else None
-    except UnknownLanguageError:
-        return None
 
 
 def _prefix(options: RecognitionOptions) -> str:
@@ -55,16 +42,8 @@ class PrefixMlxRecognizer(MlxRecognizer):
 
     @staticmethod
     def _transcript(clip: AudioClip, options: RecognitionOptions, decoded: Decoded) -> Transcript:
-        forced = options.language.prompt_name if options.language else None
         raw = _prefix(options) + decoded.raw_text
-        language, text = parse_asr_output(raw, user_language=forced)
-        trimmed = repetition_trimmed(raw)
-        return Transcript(
-            text=text,
-            language=_known_language(language),
-            finish_reason=FinishReason.REPETITION if trimmed else decoded.finish_reason,
-            duration=clip.duration,
-        )
+        return parsed_transcript(clip, options, raw, decoded.finish_reason)
 
     def _prefill(
         self, clips: Sequence[np.ndarray], options: Sequence[RecognitionOptions]

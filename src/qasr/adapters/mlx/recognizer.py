@@ -41,12 +41,13 @@ from qasr.domain import (
     SAMPLE_RATE,
     AudioClip,
     FinishReason,
+    Language,
     RecognitionOptions,
     Transcript,
     find_language,
     prompt_languages,
 )
-from qasr.errors import CheckpointError, InvalidInputError
+from qasr.errors import CheckpointError, InvalidInputError, UnknownLanguageError
 
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_DRAFT_TOKENS = 4  # mlx-qwen3-asr's default; ADR 0021 has the measurements
@@ -157,16 +158,7 @@ class MlxRecognizer:
 
     @staticmethod
     def _transcript(clip: AudioClip, options: RecognitionOptions, decoded: Decoded) -> Transcript:
-        forced = options.language.prompt_name if options.language else None
-        language, text = parse_asr_output(decoded.raw_text, user_language=forced)
-        # The official output parser trims a repetition loop silently; qasr says it did.
-        trimmed = repetition_trimmed(decoded.raw_text)
-        return Transcript(
-            text=text,
-            language=find_language(language) if language else None,
-            finish_reason=FinishReason.REPETITION if trimmed else decoded.finish_reason,
-            duration=clip.duration,
-        )
+        return parsed_transcript(clip, options, decoded.raw_text, decoded.finish_reason)
 
     def decode(
         self, samples: np.ndarray, options: RecognitionOptions = _DEFAULT_OPTIONS
@@ -279,6 +271,31 @@ class MlxRecognizer:
             "num_draft_tokens": self.num_draft_tokens,
             "languages": [language.name for language in prompt_languages()],
         }
+
+
+def known_language(name: str) -> Language | None:
+    """The language the model named, or None: a weak model can write words where the name goes
+    ("language English exercise me..."), which is no language, not the caller's mistake."""
+    try:
+        return find_language(name) if name else None
+    except UnknownLanguageError:
+        return None
+
+
+def parsed_transcript(
+    clip: AudioClip, options: RecognitionOptions, raw_text: str, finish: FinishReason
+) -> Transcript:
+    """The transcript of the model's raw output for `clip` (the official output parser)."""
+    forced = options.language.prompt_name if options.language else None
+    language, text = parse_asr_output(raw_text, user_language=forced)
+    # The official output parser trims a repetition loop silently; qasr says it did.
+    trimmed = repetition_trimmed(raw_text)
+    return Transcript(
+        text=text,
+        language=known_language(language),
+        finish_reason=FinishReason.REPETITION if trimmed else finish,
+        duration=clip.duration,
+    )
 
 
 def _check_draft(target: MlxRecognizer, draft: MlxRecognizer) -> None:
