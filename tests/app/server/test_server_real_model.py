@@ -75,10 +75,13 @@ def test_a_job_and_a_sync_request_answer_what_the_cli_writes(
     audio = write_tone(tmp_path / "speech.wav", 2.0, 330.0)
     written = cli_json(audio, checkpoint, tmp_path / "cli", "--context", "hello")
     with TestClient(make_app(tmp_path, lambda: build(checkpoint))) as client:
+        # The worker loads its model on its own thread; until then the server answers 503.
+        wait_until(lambda: client.get("/ready").status_code == 200, timeout=120, what="/ready")
         posted = client.post(
             "/v1/jobs", headers=auth(), data={"context": "hello"},
             files={"file": (audio.name, audio.read_bytes(), "audio/wav")},
         )  # fmt: skip
+        assert posted.status_code == 202, posted.text
         job_id = posted.json()["id"]
 
         def finished() -> bool:
