@@ -233,6 +233,12 @@ class MlxRecognizer:
             prefill = self._prefill([clip], [options])
             return self.thinker.model.logits(prefill.hidden[0])
 
+    def _prompt_ids(self, option: RecognitionOptions, audio_tokens: int) -> list[int]:
+        """The prompt of one row (a subclass may append to it: prefix_recognizer.py)."""
+        return build_prompt_ids(
+            self.tokenizer, option.context, option.language, n_audio_tokens=audio_tokens
+        )
+
     def _prefill(
         self, clips: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
     ) -> _Prefill:
@@ -240,9 +246,7 @@ class MlxRecognizer:
         mels = [log_mel_spectrogram(clip).astype(self.thinker.dtype) for clip in clips]
         audios = model.audio_tower.encode_batch(mels)
         prompts = [
-            build_prompt_ids(
-                self.tokenizer, option.context, option.language, n_audio_tokens=audio.shape[0]
-            )
+            self._prompt_ids(option, audio.shape[0])
             for audio, option in zip(audios, options, strict=True)
         ]
         length = max(len(prompt) for prompt in prompts)
