@@ -183,11 +183,6 @@ class TextModel(nn.Module):
         # stream of the thread that made it, so a model first used on a worker thread (a
         # server, asyncio.to_thread) would fail with "There is no Stream(cpu, 0) in current thread".
         mx.eval(self._inv_freq, self._wavelengths)
-        # Likewise a compiled function first traced on a worker thread can abort the process at
-        # exit (MLX 0.32: "terminate called without an active exception"), so `_swiglu` is
-        # traced here, on the thread that builds the model, for each dtype a model may run in.
-        for dtype in (mx.float32, mx.bfloat16, mx.float16):
-            mx.eval(_swiglu(mx.zeros((1,), dtype=dtype), mx.zeros((1,), dtype=dtype)))
 
     def __call__(
         self,
