@@ -193,17 +193,9 @@ def _duration(path: Path) -> float:
 def machine(load_at_start: float) -> dict[str, Any]:
     from qasr.app import bootstrap
 
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        model = platform.processor() or "unknown"
     return {
         "platform": platform.platform(),
-        "cpu": model,
+        "cpu": bootstrap.cpu_model(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "mlx": bootstrap.mlx_backend_summary(),

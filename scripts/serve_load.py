@@ -169,15 +169,9 @@ def run_level(
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
+    from qasr.app.bootstrap import cpu_model
+
+    return {"platform": platform.platform(), "cpu": cpu_model(), "cores": os.cpu_count(),
             "python": platform.python_version()}  # fmt: skip
 
 

@@ -40,18 +40,10 @@ PIECE = RATE // 10
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     blas, _ = bootstrap.cpu_blas()
     return {
         "platform": platform.platform(),
-        "cpu": cpu,
+        "cpu": bootstrap.cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "mlx": bootstrap.mlx_backend_summary(),

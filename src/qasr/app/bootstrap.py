@@ -312,6 +312,20 @@ def cpu_blas() -> tuple[str | None, bool]:
     return BLAS_PATH, mx.default_device() == mx.cpu
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo, else the platform's word), for the machine
+    that benchmark JSONs name."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def hub_command() -> str:
     """The installed Hugging Face command line tool (`hf`, or the older `huggingface-cli`)."""
     from qasr.adapters.mlx.checkpoint.files import hub_command as installed
