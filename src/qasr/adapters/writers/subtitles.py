@@ -15,7 +15,7 @@ from typing import ClassVar, TextIO
 
 import attrs
 
-from qasr.adapters.writers.cues import Cue, CueLimits, cue_from_words, group_words, make_cues
+from qasr.adapters.writers.cues import Cue, CueLimits, Word, cue_from_words, group_words
 from qasr.adapters.writers.words import require_timestamps, transcript_words
 from qasr.domain import Transcript
 from qasr.errors import SubtitleParseError
@@ -146,13 +146,14 @@ class _CueWriter:
     extension: ClassVar[str]
     display_name: ClassVar[str]  # how an error names the format ("SRT")
 
-    def render(self, cues: list[Cue]) -> str:
+    def render(self, groups: list[tuple[Word, ...]]) -> str:
+        """The file for the transcript's words grouped into cues (each group one cue)."""
         raise NotImplementedError
 
     def write(self, transcript: Transcript, out: TextIO) -> None:
         require_timestamps(transcript, self.display_name)
         # Render fully first: a failure must leave `out` untouched.
-        out.write(self.render(make_cues(transcript_words(transcript), self.limits)))
+        out.write(self.render(group_words(transcript_words(transcript), self.limits)))
 
 
 @attrs.frozen
@@ -161,8 +162,8 @@ class SrtWriter(_CueWriter):
     extension = ".srt"
     display_name = "SRT"
 
-    def render(self, cues: list[Cue]) -> str:
-        return format_srt(cues)
+    def render(self, groups: list[tuple[Word, ...]]) -> str:
+        return format_srt(cue_from_words(group, self.limits) for group in groups)
 
 
 @attrs.frozen
@@ -171,15 +172,10 @@ class VttWriter(_CueWriter):
     extension = ".vtt"
     display_name = "WebVTT"
 
-    def render(self, cues: list[Cue]) -> str:
-        return format_vtt(cues)
-
-    def write(self, transcript: Transcript, out: TextIO) -> None:
-        require_timestamps(transcript, self.display_name)
+    def render(self, groups: list[tuple[Word, ...]]) -> str:
         # Cues still break where the speaker changes; the label moves into a voice tag.
-        groups = group_words(transcript_words(transcript), self.limits)
         cues = [
             cue_from_words([attrs.evolve(word, speaker=None) for word in group], self.limits)
             for group in groups
         ]
-        out.write(format_vtt(cues, [group[0].speaker for group in groups]))
+        return format_vtt(cues, [group[0].speaker for group in groups])
