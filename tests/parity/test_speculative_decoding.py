@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.parity.test_static_decoding import mixed_clips
 from tests.support.qwen_vocab import write_qwen_tokenizer_files
 
 pytestmark = pytest.mark.parity
@@ -51,22 +52,12 @@ def models(official_checkpoint: Any, tmp_path_factory: pytest.TempPathFactory) -
     }
 
 
-def _clips(speech: np.ndarray) -> list[np.ndarray]:
-    rng = np.random.default_rng(5)
-    return [
-        speech,
-        (rng.standard_normal(18_000) * 0.1).astype(np.float32),
-        speech[8_000:40_000],
-        speech[:12_345],
-    ]
-
-
 @pytest.mark.parametrize(("draft_name", "k"), [("itself", 4), ("cousin", 3), ("stranger", 5)])
 def test_speculative_equals_greedy_batch_and_one_by_one(
     models: dict[str, Any], speech_16k: np.ndarray, draft_name: str, k: int
 ) -> None:
     target: MlxRecognizer = models["target"].with_draft(None)
-    clips = _clips(speech_16k)
+    clips = mixed_clips(speech_16k)
     # Random models rarely say EOS: make a token that row 0 says mid-way an end token too.
     first = target.decode(clips[0], OPTIONS[0])
     target.eos_ids = target.eos_ids | {first.tokens[9]}

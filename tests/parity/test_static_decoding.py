@@ -31,7 +31,8 @@ OPTIONS = [
 ]
 
 
-def _clips(speech: np.ndarray) -> list[np.ndarray]:
+def mixed_clips(speech: np.ndarray) -> list[np.ndarray]:
+    """Speech, noise and cuts of the speech: rows of different lengths and endings."""
     rng = np.random.default_rng(5)
     return [
         speech,
@@ -50,7 +51,7 @@ def test_static_and_compiled_steps_equal_the_dynamic_step(
     write_qwen_tokenizer_files(tmp_path)
     dynamic = MlxRecognizer.from_pretrained(tmp_path, dtype="float32", batch_size=4)
     dynamic.decode_step = "dynamic"
-    clips = _clips(speech_16k)
+    clips = mixed_clips(speech_16k)
     dynamic.eos_ids = dynamic.eos_ids | {dynamic.decode(clips[0], OPTIONS[0]).tokens[9]}
     expected = [(d.tokens, d.finish_reason) for d in dynamic.decode_batch(clips, OPTIONS)]
     assert {reason for _, reason in expected} == {FinishReason.STOP, FinishReason.LENGTH}
