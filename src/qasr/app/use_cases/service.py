@@ -189,18 +189,18 @@ class TranscriptionService:
         # With speakers wanted and no aligner to time words, each speaker turn is transcribed on
         # its own, so the turns get their text and subtitles their times (turn by turn).
         by_turn = diarize and self.aligner is None
-        turns: list[tuple[SpeakerSpan, ...] | None] = [
-            self._diarize(clip, report) if by_turn else None for clip in clips
-        ]
-        plans, owners = [], []
-        for clip, clip_turns in zip(clips, turns, strict=True):
-            if clip_turns is None:
-                plans.append(plan_chunks(clip.samples, clip.sample_rate, self.max_chunk_seconds))
-                owners.append(None)
-            else:
-                spans, owner = turn_spans(clip, clip_turns, self.max_chunk_seconds)
-                plans.append(spans)
-                owners.append(owner)
+        if by_turn:
+            turns = [self._diarize(clip, report) for clip in clips]
+            cuts = [
+                turn_spans(clip, clip_turns, self.max_chunk_seconds)
+                for clip, clip_turns in zip(clips, turns, strict=True)
+            ]
+            plans = [spans for spans, _ in cuts]
+        else:
+            plans = [
+                plan_chunks(clip.samples, clip.sample_rate, self.max_chunk_seconds)
+                for clip in clips
+            ]
         pieces = [
             [
                 AudioClip(clip.samples[span.as_slice()], clip.sample_rate, clip.name)
@@ -216,17 +216,13 @@ class TranscriptionService:
         ]
         answers = iter(self._recognize(flat, report))
         transcripts = []
-        for clip, spans, file_pieces, clip_turns, owner in zip(
-            clips, plans, pieces, turns, owners, strict=True
-        ):
+        for index, (clip, spans, file_pieces) in enumerate(zip(clips, plans, pieces, strict=True)):
             records = _chunk_records(clip, spans, [next(answers) for _ in spans])
-            if clip_turns is not None and owner is not None:
-                transcripts.append(
-                    self._finish_by_turn(clip, records, clip_turns, owner, return_chunks, report)
-                )
-                continue
+            speakers = turn_texts(turns[index], cuts[index][1], records) if by_turn else None
             transcripts.append(
-                self._finish(clip, file_pieces, records, timestamps, diarize, return_chunks, report)
+                self._finish(
+                    clip, file_pieces, records, timestamps, diarize, return_chunks, report, speakers
+                )
             )
         return transcripts
 
@@ -235,27 +231,6 @@ class TranscriptionService:
         turns = speech_turns(self.diarizer.diarize(clip), clip.duration)
         report(ProgressEvent(Stage.DIARIZED, fraction=1.0, name=clip.name))
         return turns
-
-    def _finish_by_turn(
-        self,
-        clip: AudioClip,
-        records: tuple[ChunkRecord, ...],
-        turns: tuple[SpeakerSpan, ...],
-        owner: Sequence[int],
-        return_chunks: bool,
-        report: ProgressCallback,
-    ) -> Transcript:
-        language = vote_language([record.language for record in records])
-        transcript = Transcript(
-            text=join_chunk_texts(records),
-            language=language,
-            chunks=records if return_chunks else (),
-            speakers=turn_texts(turns, owner, records),
-            finish_reason=worst_finish([record.finish_reason for record in records]),
-            duration=clip.duration,
-        )
-        report(ProgressEvent(Stage.COMPLETED, fraction=1.0, name=clip.name))
-        return transcript
 
     def _finish(
         self,
@@ -266,17 +241,21 @@ class TranscriptionService:
         diarize: bool,
         return_chunks: bool,
         report: ProgressCallback,
+        speakers: tuple[SpeakerSpan, ...] | None = None,
     ) -> Transcript:
+        """One file's transcript from its chunk records; `speakers`, when given, are its turns
+        already transcribed one by one (by_turn.py), else diarizing attributes timed words."""
         language = vote_language([record.language for record in records])
         words: tuple[Segment, ...] = ()
         if self.aligner is not None and (timestamps or diarize):
             words = self._align(pieces, records, language)
             report(ProgressEvent(Stage.ALIGNED, fraction=1.0, name=clip.name))
-        speakers: tuple[SpeakerSpan, ...] = ()
-        if diarize:
-            assert self.diarizer is not None  # _check_features made sure
-            speakers = attribute_words(self.diarizer.diarize(clip), words, language)
-            report(ProgressEvent(Stage.DIARIZED, fraction=1.0, name=clip.name))
+        if speakers is None:
+            speakers = ()
+            if diarize:
+                assert self.diarizer is not None  # _check_features made sure
+                speakers = attribute_words(self.diarizer.diarize(clip), words, language)
+                report(ProgressEvent(Stage.DIARIZED, fraction=1.0, name=clip.name))
         transcript = Transcript(
             text=join_chunk_texts(records),
             language=language,
