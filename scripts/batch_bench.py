@@ -102,7 +102,19 @@ def commands(
     actors = mode.removeprefix("ray-")
     cpus = max(1, (os.cpu_count() or 1) // int(actors))
     ray = ["--ray", "--ray-actors", actors, "--ray-cpus-per-actor", str(cpus)]
+    gpus = gpu_count()
+    if gpus and int(actors) > gpus:
+        # More actors than GPUs (the one-GPU stand-in for a scaling run): they share the GPUs.
+        ray += ["--ray-gpus-per-actor", f"{gpus / int(actors):g}"]
     return [[*job, *ray, "--files-per-task", str(files_per_task)]]
+
+
+def gpu_count() -> int:
+    """NVIDIA GPUs that nvidia-smi lists (0 without it)."""
+    if not shutil.which("nvidia-smi"):
+        return 0
+    listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    return sum(line.startswith("GPU ") for line in listed.stdout.splitlines())
 
 
 class GpuMonitor:
@@ -257,10 +269,17 @@ def main() -> None:
             for mode, rate in by_mode.items()
             if "cli-loop" in by_mode and mode != "cli-loop"
         },
+        # N actors' throughput / (N x one actor's): the scaling efficiency of the actor pool.
+        "ray_scaling_efficiency": {
+            mode: round(rate / (int(mode.removeprefix("ray-")) * by_mode["ray-1"]), 3)
+            for mode, rate in by_mode.items()
+            if _is_ray_mode(mode) and mode != "ray-1" and "ray-1" in by_mode
+        },
+        "gpus": gpu_count(),
     }
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(json.dumps(report["speedups"]))
+    print(json.dumps({"speedups": report["speedups"], "ray": report["ray_scaling_efficiency"]}))
 
 
 if __name__ == "__main__":

@@ -22,12 +22,13 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,10 @@ def start_server(args: argparse.Namespace, model: Path, data: Path, port: int) -
     ]  # fmt: skip
     if args.dtype:
         command += ["--dtype", args.dtype]
-    environment = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    # This checkout's src first, then whatever the caller's path holds (the GPU machine's staged
+    # MLX and server wheels live there).
+    paths = [str(ROOT / "src"), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     log = open(data / "server.log", "w")  # noqa: SIM115 - lives as long as the server
     launcher = "import sys; from qasr.app.entry.cli import main; sys.exit(main(sys.argv[1:]))"
     server = subprocess.Popen(
@@ -137,7 +141,7 @@ def batch_stats(url: str) -> tuple[float, float]:
 
 def run_level(
     url: str, concurrency: int, count: int, files: dict[str, Path], seconds: dict[str, float],
-    deadline: float,
+    deadline: float, allow_variation: bool,
 ) -> dict[str, Any]:  # fmt: skip
     before = batch_stats(url)
     started = time.monotonic()
@@ -150,7 +154,11 @@ def run_level(
     job_ids = [r["id"] for r in results if r["kind"] == "job"]
     assert len(set(job_ids)) == len(job_ids), "a job id was given twice"
     texts = {(r["size"], r["text"]) for r in results}
-    assert len(texts) == len({r["size"] for r in results}), "one file, one text, batched or not"
+    texts_per_file = len(texts) / len({r["size"] for r in results})
+    # On CPU float32 a file's text does not depend on its batch (docs/adr/0012). In bfloat16 on a
+    # GPU the matmul kernels change with the batch's rows, and random weights have near-tied
+    # logits, so a row's greedy text may differ: recorded, asserted only where it must hold.
+    assert allow_variation or texts_per_file == 1, "one file, one text, batched or not"
     latencies = np.array([r["seconds"] for r in results])
     audio = sum(seconds[r["size"]] for r in results)
     batches = after[1] - before[1]
@@ -165,14 +173,31 @@ def run_level(
         "retries_503": sum(r["retries"] for r in results),
         "decode_batches": int(batches),
         "mean_requests_per_batch": round((after[0] - before[0]) / max(batches, 1), 2),
+        "distinct_texts_per_file": round(texts_per_file, 2),
     }
 
 
 def machine() -> dict[str, Any]:
     from qasr.app.bootstrap import cpu_model
 
+    gpus = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False) \
+        if shutil.which("nvidia-smi") else None  # fmt: skip
     return {"platform": platform.platform(), "cpu": cpu_model(), "cores": os.cpu_count(),
-            "python": platform.python_version()}  # fmt: skip
+            "python": platform.python_version(),
+            "gpu": gpus.stdout.strip() if gpus else None}  # fmt: skip
+
+
+def _version(name: str) -> str:
+    """The installed distribution's version; qasr itself may run from a source tree (the GPU
+    machine's staged copy), where its package says it."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        if name == "qasr":
+            import qasr
+
+            return f"{qasr.__version__} (source tree)"
+        return "unknown"
 
 
 def main() -> None:
@@ -188,6 +213,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-queue", type=int, default=32)
     parser.add_argument("--time-limit", type=int, default=900, help="seconds for the whole run")
+    parser.add_argument(
+        "--allow-text-variation", action="store_true",
+        help="record, do not assert, that a file's text is the same in every batch (bfloat16 GPU)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     deadline = time.monotonic() + args.time_limit
@@ -209,7 +238,9 @@ def main() -> None:
     try:
         for concurrency in (int(part) for part in args.concurrency.split(",")):
             count = args.requests or max(16, concurrency)
-            level = run_level(url, concurrency, count, files, seconds, deadline)
+            level = run_level(
+                url, concurrency, count, files, seconds, deadline, args.allow_text_variation
+            )
             print(json.dumps(level), flush=True)
             levels.append(level)
         listed = httpx.get(f"{url}/v1/jobs", headers={"Authorization": f"Bearer {KEY}"}).json()
@@ -221,7 +252,7 @@ def main() -> None:
     report = {
         "command": "python " + " ".join([f"scripts/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
         "machine": machine(),
-        "versions": {name: version(name) for name in ("qasr", "mlx", "fastapi", "uvicorn")},
+        "versions": {name: _version(name) for name in ("qasr", "mlx", "fastapi", "uvicorn")},
         "model": args.model,
         "files_s": seconds,
         "batch_size": args.batch_size,
