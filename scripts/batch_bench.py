@@ -102,19 +102,13 @@ def commands(
     actors = mode.removeprefix("ray-")
     cpus = max(1, (os.cpu_count() or 1) // int(actors))
     ray = ["--ray", "--ray-actors", actors, "--ray-cpus-per-actor", str(cpus)]
-    gpus = gpu_count()
+    from qasr.app import bootstrap
+
+    gpus = len(bootstrap.gpu_names())
     if gpus and int(actors) > gpus:
         # More actors than GPUs (the one-GPU stand-in for a scaling run): they share the GPUs.
         ray += ["--ray-gpus-per-actor", f"{gpus / int(actors):g}"]
     return [[*job, *ray, "--files-per-task", str(files_per_task)]]
-
-
-def gpu_count() -> int:
-    """NVIDIA GPUs that nvidia-smi lists (0 without it)."""
-    if not shutil.which("nvidia-smi"):
-        return 0
-    listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
-    return sum(line.startswith("GPU ") for line in listed.stdout.splitlines())
 
 
 class GpuMonitor:
@@ -257,6 +251,8 @@ def main() -> None:
         for mode in modes:
             best = min(runs[mode], key=lambda result: result["wall_seconds"])
             results.append({**best, "all_wall_seconds": [r["wall_seconds"] for r in runs[mode]]})
+    from qasr.app.bootstrap import gpu_names
+
     by_mode = {result["mode"]: result["audio_seconds_per_second"] for result in results}
     report = {
         "benchmark": f"bulk transcription, random {args.size} Qwen3-ASR, {args.files} files of "
@@ -275,7 +271,7 @@ def main() -> None:
             for mode, rate in by_mode.items()
             if _is_ray_mode(mode) and mode != "ray-1" and "ray-1" in by_mode
         },
-        "gpus": gpu_count(),
+        "gpus": len(gpu_names()),
     }
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -178,13 +177,11 @@ def run_level(
 
 
 def machine() -> dict[str, Any]:
-    from qasr.app.bootstrap import cpu_model
+    from qasr.app.bootstrap import cpu_model, gpu_names
 
-    gpus = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False) \
-        if shutil.which("nvidia-smi") else None  # fmt: skip
     return {"platform": platform.platform(), "cpu": cpu_model(), "cores": os.cpu_count(),
             "python": platform.python_version(),
-            "gpu": gpus.stdout.strip() if gpus else None}  # fmt: skip
+            "gpu": "\n".join(gpu_names()) or None}  # fmt: skip
 
 
 def _version(name: str) -> str:

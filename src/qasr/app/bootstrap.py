@@ -326,6 +326,18 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def gpu_names() -> list[str]:
+    """The NVIDIA GPUs that `nvidia-smi -L` lists, one line each (none without it), for the
+    machine that benchmark JSONs name."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return []
+    listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False)
+    return [line.strip() for line in listed.stdout.splitlines() if line.startswith("GPU ")]
+
+
 def hub_command() -> str:
     """The installed Hugging Face command line tool (`hf`, or the older `huggingface-cli`)."""
     from qasr.adapters.mlx.checkpoint.files import hub_command as installed
