@@ -8,9 +8,9 @@ The streaming engine decodes the open window again every step. Two parts of that
   the audio tokens of the complete windows), whose keys and values are then the same.
 
 "The same" must hold to the bit, or reuse could change the text. A BLAS matmul rounds a row
-differently depending on how many rows it multiplies together (OpenBLAS on this CPU: up to
-2.7e-5 on the tiny-en encoder's linear layers, 2.2e-4 after its 6 layers), so a window encoded
-alone is not bitwise that window encoded inside its clip. Stream decoding therefore always
+differently depending on how many rows it multiplies together (OpenBLAS on this CPU), so a
+window encoded alone is not bitwise that window encoded inside its clip (the sizes of such
+differences: docs/benchmarks/streaming-reuse-exactness.json). Stream decoding therefore always
 computes in the same pieces, with reuse on or off: the log-mel in window-sized blocks, each
 complete window encoded alone, the tail after them alone (its short last chunk padded as
 inside the whole clip), and the prompt prefilled segment by segment (the text head, each
@@ -85,6 +85,11 @@ class StreamWork:
         self._windows: OrderedDict[Hashable, mx.array] = OrderedDict()
         self._prompts: list[_PromptEntry] = []
         self.counters = ReuseCounters()
+
+    def clear(self) -> None:
+        """Forget the cached work (a benchmark's runs then do not share it)."""
+        self._windows.clear()
+        self._prompts = []
 
     def encode(
         self, encoder: AudioEncoder, mel: mx.array, dtype: mx.Dtype, reuse: bool
