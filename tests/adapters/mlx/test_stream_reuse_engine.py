@@ -56,6 +56,7 @@ class Counted:
 
 
 def stream(recognizer, audio: np.ndarray, sizes: list[int], reuse: bool, **options: object):  # type: ignore[no-untyped-def]
+    recognizer.work.clear()  # no stream starts with another's windows cached
     counted = Counted(recognizer, 4.0)
     engine = StreamingEngine(
         counted.decode,
