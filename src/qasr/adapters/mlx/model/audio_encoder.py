@@ -80,6 +80,11 @@ class AudioEncoderConfig:
         return 2 * self.n_window
 
     @property
+    def window_frames(self) -> int:
+        """Log-mel frames per attention window: whole chunks, n_window_infer frames' worth."""
+        return self.n_window_infer // self.chunk_frames * self.chunk_frames
+
+    @property
     def window_tokens(self) -> int:
         """Tokens per attention window: whole chunks' tokens, n_window_infer frames' worth."""
         chunks_per_window = self.n_window_infer // self.chunk_frames
@@ -225,14 +230,21 @@ class AudioEncoder(nn.Module):
     def __call__(self, mel: mx.array) -> mx.array:
         return self.encode_batch([mel])[0]
 
-    def encode_batch(self, mels: Sequence[mx.array]) -> list[mx.array]:
-        """Encode several clips at once; each result equals that clip's own `__call__`."""
+    def encode_batch(
+        self, mels: Sequence[mx.array], *, whole_tail_chunks: bool = False
+    ) -> list[mx.array]:
+        """Encode several clips at once; each result equals that clip's own `__call__`.
+
+        `whole_tail_chunks` pads a short last chunk to a whole chunk even in a clip of one
+        chunk: a clip's tail encoded apart from its earlier windows is padded as it is inside
+        the whole clip (stream_reuse.py).
+        """
         if not mels:
             return []
         for mel in mels:
             self._check_mel(mel)
         token_counts = [self.config.token_count(mel.shape[1]) for mel in mels]
-        hidden = mx.concatenate(self._embed(mels))
+        hidden = mx.concatenate(self._embed(mels, whole_tail_chunks))
         if self.windowed_attention:
             window = self.config.window_tokens
             lengths = [
@@ -257,7 +269,7 @@ class AudioEncoder(nn.Module):
                 f"got {tuple(mel.shape)}; use log_mel_spectrogram(samples, n_mels={bins})"
             )
 
-    def _embed(self, mels: Sequence[mx.array]) -> list[mx.array]:
+    def _embed(self, mels: Sequence[mx.array], whole_tail_chunks: bool = False) -> list[mx.array]:
         """Conv stem per clip: [tokens, d_model], positions added, padding's tokens dropped."""
         chunk = self.config.chunk_frames
         dtype = self.conv2d1.weight.dtype  # conv kernels stay float when the model is quantized
@@ -269,7 +281,7 @@ class AudioEncoder(nn.Module):
         chunked = []
         for index, mel in enumerate(mels):
             frames = mel.shape[1]
-            length = chunk if self.whole_chunks else min(frames, chunk)
+            length = chunk if self.whole_chunks or whole_tail_chunks else min(frames, chunk)
             count = math.ceil(frames / chunk)
             padded = mx.pad(mel.astype(dtype), [(0, 0), (0, count * length - frames)])
             chunked.append(padded.reshape(mel.shape[0], count, length).transpose(1, 0, 2))
