@@ -58,7 +58,14 @@ def test_gelu_is_exact_to_float32_rounding_on_a_dense_grid() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(width=32, allow_nan=False, allow_infinity=False), min_size=1))
+# No subnormals: some library in the parity suite's process sets flush-to-zero, and hypothesis
+# then refuses to draw them; TINY already excuses their arithmetic.
+@given(
+    st.lists(
+        st.floats(width=32, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+        min_size=1,
+    )
+)
 def test_gelu_is_exact_to_float32_rounding_anywhere(values: list[float]) -> None:
     assert_within_bounds(np.array(values, dtype=np.float32))
 
