@@ -27,6 +27,7 @@ import numpy as np
 from qasr.adapters.mlx.backend import mx, nn
 from qasr.adapters.mlx.checkpoint.config import known_fields
 from qasr.adapters.mlx.checkpoint.weights import conv_to_mlx, is_conv_kernel
+from qasr.adapters.mlx.model.activations import gelu
 from qasr.adapters.mlx.model.lengths import (
     audio_token_count,
     conv_output_length,
@@ -180,8 +181,8 @@ class AudioEncoderLayer(nn.Module):
 
     def __call__(self, hidden: mx.array, windows: _Windows) -> mx.array:
         hidden = hidden + self.self_attn(self.self_attn_layer_norm(hidden), windows)
-        # nn.gelu is the exact erf form, as the official ACT2FN["gelu"] and F.gelu.
-        return hidden + self.fc2(nn.gelu(self.fc1(self.final_layer_norm(hidden))))
+        # The exact erf form, as the official ACT2FN["gelu"] and F.gelu (see activations.py).
+        return hidden + self.fc2(gelu(self.fc1(self.final_layer_norm(hidden))))
 
 
 class AudioEncoder(nn.Module):
@@ -258,7 +259,7 @@ class AudioEncoder(nn.Module):
         windows = _Windows.over(lengths)
         for layer in self.layers:
             hidden = layer(hidden, windows)
-        hidden = self.proj2(nn.gelu(self.proj1(self.ln_post(hidden))))
+        hidden = self.proj2(gelu(self.proj1(self.ln_post(hidden))))
         return list(mx.split(hidden, np.cumsum(token_counts)[:-1].tolist()))
 
     def _check_mel(self, mel: mx.array) -> None:
@@ -303,9 +304,9 @@ class AudioEncoder(nn.Module):
         # conv_chunksize bounds the convolutions' memory, as in the official encoder.
         for first in range(0, chunks.shape[0], self.config.conv_chunksize):
             x = chunks[first : first + self.config.conv_chunksize, :, :, None]  # NHWC
-            x = nn.gelu(self.conv2d1(x))
-            x = nn.gelu(self.conv2d2(x))
-            x = nn.gelu(self.conv2d3(x))
+            x = gelu(self.conv2d1(x))
+            x = gelu(self.conv2d2(x))
+            x = gelu(self.conv2d3(x))
             B, F, T, C = x.shape
             # The official flattens (channel, bin) with the channel major.
             outputs.append(self.conv_out(x.transpose(0, 2, 3, 1).reshape(B, T, C * F)))
