@@ -36,6 +36,7 @@ from qasr.adapters.mlx.backend import mx
 from qasr.adapters.mlx.model.audio_encoder import AudioEncoder
 from qasr.adapters.mlx.model.kv_cache import KVCache
 from qasr.adapters.mlx.model.text_decoder import TextModel
+from qasr.adapters.mlx.sequences import common_prefix_length
 
 WINDOW_ENTRIES = 64  # ~27 MB of 0.6B encoder output: the complete windows of ~20 open streams
 PROMPT_ENTRIES = 4  # KV of a 30 s window's shared rows: ~90 MB each for 0.6B in float32
@@ -154,13 +155,14 @@ class StreamWork:
         cache = model.make_cache()
         keys = tuple(segment.key for segment in segments)
         done, position = 0, 0
-        entry = self._best_entry(keys) if reuse else None
-        if entry is not None:
-            done = _shared(entry.keys, keys[:-1])  # the last segment is always computed
+        found = self._best_entry(keys[:-1]) if reuse else None  # the last segment is computed
+        if found is not None:
+            entry, done = found
             position = sum(segment.rows for segment in segments[:done])
             for layer, (keys_, values) in zip(cache, entry.states, strict=True):
                 layer.update_and_fetch(keys_[..., :position, :], values[..., :position, :])
             self.counters.rows_reused += position
+        reused = position
         hidden = embeds[None, :0]
         for index in range(done, len(segments)):
             end = position + segments[index].rows
@@ -168,18 +170,18 @@ class StreamWork:
             position = end
             if reuse and index == len(segments) - 2:
                 self._keep(keys[: index + 1], position, cache)
-        self.counters.rows_prefilled += embeds.shape[0] - sum(
-            segment.rows for segment in segments[:done]
-        )
+        self.counters.rows_prefilled += embeds.shape[0] - reused
         return cache, hidden
 
-    def _best_entry(self, keys: tuple[Hashable, ...]) -> _PromptEntry | None:
-        best = max(self._prompts, key=lambda entry: _shared(entry.keys, keys[:-1]), default=None)
-        if best is None or _shared(best.keys, keys[:-1]) == 0:
+    def _best_entry(self, keys: tuple[Hashable, ...]) -> tuple[_PromptEntry, int] | None:
+        """The entry sharing the longest run of leading `keys`, and that run's length."""
+        scored = [(common_prefix_length(entry.keys, keys), entry) for entry in self._prompts]
+        shared, best = max(scored, key=lambda pair: pair[0], default=(0, None))
+        if best is None or shared == 0:
             return None
         self._prompts.remove(best)
         self._prompts.append(best)  # most recently used last
-        return best
+        return best, shared
 
     def _keep(self, keys: tuple[Hashable, ...], rows: int, cache: list[KVCache]) -> None:
         states = []
@@ -194,15 +196,6 @@ class StreamWork:
         self._prompts = [entry for entry in self._prompts if keys[: len(entry.keys)] != entry.keys]
         self._prompts.append(_PromptEntry(keys, rows, states))
         del self._prompts[: max(0, len(self._prompts) - self.prompt_entries)]
-
-
-def _shared(first: Sequence[Hashable], second: Sequence[Hashable]) -> int:
-    count = 0
-    for a, b in zip(first, second, strict=False):
-        if a != b:
-            break
-        count += 1
-    return count
 
 
 def prompt_segments(
