@@ -9,27 +9,23 @@ encoding up to float rounding (the tail's short last chunk padded as inside the 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.support.demo_model import STREAM_TEST_MODEL, needs_stream_model, prefix_recognizer
 
-from qasr.adapters.mlx.checkpoint.files import is_bundled
 from qasr.domain import RecognitionOptions
 from qasr.ports import ContinuationOptions
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-MODEL = os.environ.get("QASR_STREAM_TEST_MODEL") or ("tiny-en" if is_bundled("tiny-en") else "")
-pytestmark = pytest.mark.skipif(not MODEL, reason="needs the tiny-en demo model (issue 20)")
+pytestmark = needs_stream_model
 RATE = 16000
 
 
 @pytest.fixture(scope="module")
 def recognizer():  # type: ignore[no-untyped-def]
-    from qasr.adapters.mlx.prefix_recognizer import PrefixMlxRecognizer
-
-    return PrefixMlxRecognizer.from_pretrained(MODEL, dtype="float32")
+    return prefix_recognizer()
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +114,7 @@ def test_window_by_window_is_the_whole_clip_encoding(recognizer, speech, seconds
 def test_one_off_decodes_are_untouched(recognizer, speech) -> None:  # type: ignore[no-untyped-def]
     from qasr.adapters.mlx.recognizer import MlxRecognizer
 
-    plain = MlxRecognizer(recognizer.thinker, recognizer.tokenizer, source=MODEL)
+    plain = MlxRecognizer(recognizer.thinker, recognizer.tokenizer, source=STREAM_TEST_MODEL)
     counters = recognizer.work.counters
     before = (counters.frames_encoded, counters.rows_prefilled)
     clip = speech[: 10 * RATE]

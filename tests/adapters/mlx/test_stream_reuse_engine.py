@@ -3,7 +3,6 @@ and encoder work per update that does not grow along a long stream."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import attrs
@@ -11,22 +10,19 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.demo_model import needs_stream_model, prefix_recognizer
 
-from qasr.adapters.mlx.checkpoint.files import is_bundled
 from qasr.app.use_cases.streaming import StreamingEngine, StreamSettings
 from qasr.domain import AudioClip, RecognitionOptions, Transcript
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-MODEL = os.environ.get("QASR_STREAM_TEST_MODEL") or ("tiny-en" if is_bundled("tiny-en") else "")
-pytestmark = pytest.mark.skipif(not MODEL, reason="needs the tiny-en demo model (issue 20)")
+pytestmark = needs_stream_model
 RATE = 16000
 
 
 @pytest.fixture(scope="module")
 def recognizer():  # type: ignore[no-untyped-def]
-    from qasr.adapters.mlx.prefix_recognizer import PrefixMlxRecognizer
-
-    return PrefixMlxRecognizer.from_pretrained(MODEL, dtype="float32")
+    return prefix_recognizer()
 
 
 def sentences(repeats: int) -> np.ndarray:
