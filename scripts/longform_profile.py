@@ -1,0 +1,158 @@
+"""Where a long recording's time goes: `Session.transcribe` of one long clip, stage by stage.
+
+The recognizer's stages are wrapped with timers that evaluate each stage's output before
+returning (so a stage's time is its own, not the next one's): the log-mel spectrogram, the
+audio encoder, the prompt prefill and greedy decoding. What the clock sees outside them is the
+service's own work (chunk planning, tokenizer decoding, joining texts). The model is the real
+0.6B shape with random weights, each 30 s chunk decoding `--tokens` tokens (~3.5 per second of
+speech: 105), so the work is the work of real speech.
+
+    python scripts/longform_profile.py --seconds 3600 --batch-size 64 --tokens 105 \\
+        --dtype bfloat16 --out docs/benchmarks/longform-profile-h200.json
+
+Stage times are upper bounds on a pipelined run: the timers' syncs stop stages from overlapping.
+The unwrapped run (`plain`) is measured too, in the same process, after the wrapped one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from batch_bench import write_model  # noqa: E402
+
+
+def speech_like(seconds: float, rate: int = 16_000) -> np.ndarray:
+    """Noise with a 3 Hz loudness envelope, as batch_bench's files."""
+    n = int(seconds * rate)
+    rng = np.random.default_rng(0)
+    envelope = 0.5 + 0.5 * np.sin(np.arange(n) / rate * 2 * np.pi * 3)
+    return (rng.standard_normal(n) * 0.1 * envelope).astype(np.float32)
+
+
+class Timers:
+    """Seconds and calls per stage, from wrapped functions that evaluate what they return."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, name: str, fn: Callable[..., Any], inner: tuple[str, ...] = ()) -> Callable:
+        from qasr.adapters.mlx.backend import mx
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            before = {stage: self.seconds.get(stage, 0.0) for stage in inner}
+            start = time.perf_counter()
+            result = fn(*args, **kwargs)
+            mx.eval([x for x in _arrays(result)])
+            spent = time.perf_counter() - start
+            # A stage that calls another stage reports only its own share.
+            spent -= sum(self.seconds.get(stage, 0.0) - before[stage] for stage in inner)
+            self.seconds[name] = self.seconds.get(name, 0.0) + spent
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return result
+
+        return timed
+
+
+def _arrays(value: Any) -> list[Any]:
+    from qasr.adapters.mlx.backend import mx
+
+    if isinstance(value, mx.array):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _arrays(item)]
+    for name in ("hidden", "cache"):  # the prefill's record
+        if hasattr(value, name):
+            return _arrays(getattr(value, name))
+    if hasattr(value, "keys") and hasattr(value, "values") and not isinstance(value, dict):
+        return [x for x in (value.keys, value.values) if x is not None]
+    return []
+
+
+def instrument(recognizer: Any, timers: Timers) -> None:
+    import qasr.adapters.mlx.recognizer as module
+
+    module.log_mel_spectrogram = timers.wrap("mel", module.log_mel_spectrogram)
+    encoder = recognizer.thinker.model.audio_tower
+    encoder.encode_batch = timers.wrap("encoder", encoder.encode_batch)
+    recognizer._prefill = timers.wrap("prefill", recognizer._prefill, inner=("mel", "encoder"))
+    module.greedy_generate = timers.wrap("decode", module.greedy_generate)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3600.0)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--tokens", type=int, default=105, help="tokens decoded per 30 s chunk")
+    parser.add_argument("--dtype", default="bfloat16")
+    parser.add_argument("--size", default="0.6b", choices=["tiny", "0.6b"])
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    from qasr.adapters.mlx.backend import mx
+    from qasr.adapters.mlx.recognizer import MlxRecognizer
+    from qasr.app.entry.session import Session
+
+    with tempfile.TemporaryDirectory() as work:
+        folder = write_model(Path(work) / "model", args.size)
+        recognizer = MlxRecognizer.from_pretrained(
+            folder, dtype=args.dtype, batch_size=args.batch_size
+        )
+        session = Session(recognizer)
+        samples = speech_like(args.seconds)
+        warm_up = samples[: 16_000 * 60]  # kernels compiled, allocator filled
+        session.transcribe(warm_up, max_new_tokens=args.tokens)
+
+        start = time.perf_counter()
+        session.transcribe(samples, max_new_tokens=args.tokens)
+        plain = time.perf_counter() - start
+
+        timers = Timers()
+        instrument(recognizer, timers)
+        start = time.perf_counter()
+        transcript = session.transcribe(samples, max_new_tokens=args.tokens, return_chunks=True)
+        wrapped = time.perf_counter() - start
+        stages = {name: round(seconds, 3) for name, seconds in timers.seconds.items()}
+        stages["service and host (the rest)"] = round(wrapped - sum(timers.seconds.values()), 3)
+        report = {
+            "command": " ".join(["python", *sys.argv]),
+            "model": f"random {args.size} Qwen3-ASR shapes, {args.dtype}",
+            "device": str(mx.default_device()),
+            "mlx": mx.__version__,
+            "audio_seconds": args.seconds,
+            "chunks": len(transcript.chunks),
+            "batch_size": args.batch_size,
+            "tokens_per_chunk": args.tokens,
+            "plain_seconds": round(plain, 3),
+            "plain_audio_seconds_per_second": round(args.seconds / plain, 1),
+            "wrapped_seconds": round(wrapped, 3),
+            "stage_seconds": stages,
+            "stage_calls": timers.calls,
+            "stage_audio_seconds_per_second": {
+                name: round(args.seconds / seconds, 1)
+                for name, seconds in stages.items()
+                if seconds > 0
+            },
+            "how": __doc__.split("\n\n")[1].replace("\n", " "),
+        }
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
