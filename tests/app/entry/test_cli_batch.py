@@ -207,4 +207,3 @@ def test_actors_sharing_a_gpu_split_its_memory(tmp_path: Path, capsys, gpus, sha
     status = batch_command(words, build_service=fake_service, build_pool=build_pool)
     assert status == 0, capsys.readouterr().err
     assert pools[0].built[0].get("device_share") == share
-
