@@ -15,14 +15,14 @@ echo "long $?" >> $W/steps
 # issue 16: a decode step op by op
 timeout 300 python3 scripts/decode_breakdown.py --batch-sizes 1,64 --dtype bfloat16 \
   --out $O/decode-breakdown-h200.json > $W/break.log 2>&1; echo "break $?" >> $W/steps
-# issue 15: streaming speed of the real 0.6B shapes (random weights: speed only)
-timeout 420 python3 scripts/streaming_eval.py --model 0.6b --dtype bfloat16 --speed-only --stream-minutes 3 \
-  --steps 1,2 --tokens-per-second 3.5 --out $O/streaming-h200.json > $W/stream.log 2>&1
-echo "stream $?" >> $W/steps
 # issue 16: qasr vs the official model side by side (bf16, 10 s and 600 s, batch 1 and 64)
 timeout 480 python3 scripts/bench.py --sizes 0.6b --clips 10,600 --dtypes bfloat16 \
   --batch-sizes 1,64 --tokens 32 --repeats 3 --tokenizer $W/tok \
   --out $O/bench-0.6b-bf16-h200.json > $W/bench.log 2>&1; echo "bench $?" >> $W/steps
+# issue 15: streaming speed of the real 0.6B shapes (random weights: speed only)
+timeout 420 python3 scripts/streaming_eval.py --model 0.6b --dtype bfloat16 --speed-only --stream-minutes 3 \
+  --steps 1,2 --tokens-per-second 3.5 --out $O/streaming-h200.json > $W/stream.log 2>&1
+echo "stream $?" >> $W/steps
 # issue 16: the forced aligner vs the official one
 timeout 300 python3 scripts/bench_aligner.py --clips 5,15,30 --repeats 3 \
   --out $O/aligner-h200.json > $W/aligner.log 2>&1; echo "aligner $?" >> $W/steps
