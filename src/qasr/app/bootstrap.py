@@ -35,7 +35,6 @@ def build_service(
     batch_size: int | None = None,
     draft_model: str | None = None,
     num_draft_tokens: int | None = None,
-    device_share: float | None = None,
 ) -> TranscriptionService:
     """A ready service; anything not passed is built with its default adapter.
 
@@ -44,8 +43,7 @@ def build_service(
     words / tell speakers apart, so a missing component fails here, before the recognizer
     loads, rather than after the first file. `batch_size` bounds how many chunks decode
     together (default: the recognizer's own). `draft_model` makes the recognizer decode
-    speculatively (same transcripts; ADR 0021 says when it is faster). `device_share` below 1
-    bounds the memory this process takes of a GPU it shares with others (Ray actors).
+    speculatively (same transcripts; ADR 0021 says when it is faster).
     """
     _locate_checkpoints(
         (model, "--model") if recognizer is None else None,
@@ -59,10 +57,6 @@ def build_service(
     if audio_source is None:
         audio_source = build_audio_source()
     if recognizer is None:
-        if device_share is not None:
-            from qasr.adapters.mlx.backend import share_device_memory
-
-            share_device_memory(device_share)
         recognizer = build_recognizer(
             model,
             dtype=dtype,

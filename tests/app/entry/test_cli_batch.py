@@ -177,33 +177,3 @@ def test_files_cut_short_by_the_token_budget_are_counted(tmp_path: Path, capsys)
     assert "4 ran out of tokens (finish_reason length)" in err
     finishes = {row["finish_reason"] for row in read_rows(tmp_path / "out" / RESULTS_NAME).values()}
     assert finishes == {"length"}
-
-
-class InProcessPool:
-    """A `build_pool` stand-in: one worker built here, as a Ray actor would build it."""
-
-    def __init__(self, gpus_per_actor: float | None = None, **ignored: object) -> None:
-        self.gpus_per_actor = gpus_per_actor
-        self.built: list[dict[str, object]] = []
-
-    def stream(self, make_worker, groups):  # the WorkerPool protocol
-        self.built.append(dict(make_worker.build_service.keywords))
-        work = make_worker()
-        for group in groups:
-            yield group, work(group)
-
-
-@pytest.mark.parametrize(("gpus", "share"), [("0.5", 0.5), ("1", None), (None, None)])
-def test_actors_sharing_a_gpu_split_its_memory(tmp_path: Path, capsys, gpus, share) -> None:
-    goods, _ = mixed_folder(tmp_path / "in")
-    pools: list[InProcessPool] = []
-
-    def build_pool(address: object, **sizes: float | None) -> InProcessPool:
-        pools.append(InProcessPool(**sizes))
-        return pools[-1]
-
-    words = [str(goods[0]), "-o", str(tmp_path / "out"), "--ray"]
-    words += [] if gpus is None else ["--ray-gpus-per-actor", gpus]
-    status = batch_command(words, build_service=fake_service, build_pool=build_pool)
-    assert status == 0, capsys.readouterr().err
-    assert pools[0].built[0].get("device_share") == share

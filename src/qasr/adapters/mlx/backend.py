@@ -77,21 +77,6 @@ def default_dtype() -> mx.Dtype:
     return mx.float32 if mx.default_device() == mx.cpu else mx.bfloat16
 
 
-def share_device_memory(share: float) -> None:
-    """Bound this process's MLX memory and buffer cache to `share` (0 < share < 1) of its limit.
-
-    Processes that share one GPU (Ray actors of a fractional GPU) each keep freed buffers
-    cached up to the whole device's limit otherwise, so the second one's allocations fail: on
-    the H200, two actors on 1-hour files ran out of memory at once. With a share each frees its
-    cache before it would pass its part. A whole device (share >= 1) is left as it is.
-    """
-    if not 0 < share < 1:
-        return
-    limit = int(mx.get_memory_limit() * share)
-    mx.set_memory_limit(limit)
-    mx.set_cache_limit(limit)
-
-
 __all__ = [
     "BLAS_PATH",
     "DTYPES",
@@ -101,7 +86,6 @@ __all__ = [
     "nn",
     "optim",
     "parse_dtype",
-    "share_device_memory",
     "tree_flatten",
     "tree_map",
     "tree_reduce",

@@ -170,9 +170,6 @@ def _batch(args: argparse.Namespace, build_service: ServiceFactory, build_pool: 
             cpus_per_actor=args.ray_cpus_per_actor,
             gpus_per_actor=args.ray_gpus_per_actor,
         )
-        share = getattr(pool, "gpus_per_actor", None)
-        if share is not None and 0 < share < 1:  # actors sharing a GPU split its memory
-            wanted["device_share"] = share
         worker = GroupWorker(functools.partial(build_service, **wanted), timestamps, fill_chunks)
         make_runner = functools.partial(
             PoolRunner, pool, worker, files_per_task=args.files_per_task
