@@ -18,7 +18,7 @@ timeout 300 python3 scripts/decode_breakdown.py --batch-sizes 1,64 --dtype bfloa
 # issue 16: qasr vs the official model side by side (bf16, 10 s and 600 s, batch 1 and 64)
 timeout 480 python3 scripts/bench.py --sizes 0.6b --clips 10,600 --dtypes bfloat16 \
   --batch-sizes 1,64 --tokens 32 --repeats 3 --tokenizer $W/tok \
-  --out $O/bench-0.6b-bf16-h200.json > $W/bench.log 2>&1; echo "bench $?" >> $W/steps
+  --out $O/h200-0.6b-bf16.json > $W/bench.log 2>&1; echo "bench $?" >> $W/steps
 # issue 15: streaming speed of the real 0.6B shapes (random weights: speed only)
 timeout 420 python3 scripts/streaming_eval.py --model 0.6b --dtype bfloat16 --speed-only --stream-minutes 3 \
   --steps 1,2 --tokens-per-second 3.5 --out $O/streaming-h200.json > $W/stream.log 2>&1
