@@ -56,3 +56,14 @@ def test_ci_runs_the_training_equality_tests_under_the_reference_blas() -> None:
     tested = [word for word in lane.split() if word.startswith("tests/")]
     assert "tests/training/test_compact_vocab.py" in tested
     assert all((ROOT / path).is_file() for path in tested)
+
+
+def test_ci_runs_the_long_lane_after_the_default_run() -> None:
+    commands = ci_commands()
+    assert commands.index("python3 -m pytest -m lane") > commands.index("python3 -m pytest")
+    marked = [
+        path
+        for path in (ROOT / "tests").rglob("test_*.py")
+        if "@pytest.mark.lane" in path.read_text(encoding="utf-8")
+    ]
+    assert marked, "no test is in the lane: drop its CI step or the marker"

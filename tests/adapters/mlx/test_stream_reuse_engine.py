@@ -84,6 +84,7 @@ def test_reuse_gives_the_same_events_with_less_encoder_work(recognizer, referenc
     assert len(frames) == len(off_frames) and sum(frames) < 0.8 * sum(off_frames)
 
 
+@pytest.mark.lane  # ~40 s: four streams of the demo model
 @settings(
     max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -93,6 +94,7 @@ def test_pieces_of_any_size_give_the_same_events_with_reuse(recognizer, referenc
     assert events == reference[0]
 
 
+@pytest.mark.lane  # ~1-2 min: a minute of speech streamed twice, with and without reuse
 def test_encoder_work_per_update_stays_bounded_on_a_long_stream(recognizer) -> None:  # type: ignore[no-untyped-def]
     audio = sentences(7)  # ~58 s: 30 s windows committed at their limit
     span = recognizer.thinker.model.audio_tower.config.window_frames
