@@ -54,6 +54,6 @@ def test_a_noise_floor_above_the_silence_level_is_not_taken_for_speech() -> None
     (not the noise's start), then keep the noise around it and no digital silence."""
     loud_noise = 6 * noise(0.4, 3)  # RMS 0.018 > 0.01, speech RMS 0.21
     audio = np.concatenate([zeros(1.0), loud_noise[:3200], tone(1.0), loud_noise, zeros(1.0)])
-    trimmed = trim_silence(audio, 0.01, 0.3, 0.3)
+    trimmed = trim_silence(audio, 0.01, 0.3, 0.3, relative=True)
     assert len(trimmed) == 3200 + RATE + int(0.3 * RATE)
     assert np.array_equal(trimmed[:3200], loud_noise[:3200])

@@ -265,7 +265,11 @@ class StreamingEngine:
         prefix = "" if final and self.settings.free_commit else self._prefix(end)
         settings = self.settings
         audio = trim_silence(
-            audio, settings.silence_level, settings.silence_margin, settings.tail_margin
+            audio,
+            settings.silence_level,
+            settings.silence_margin,
+            settings.tail_margin,
+            relative=final,
         )
         # `reuse_work` lets the recognizer keep what the next step shares (ADR 0020).
         options = ContinuationOptions(

@@ -70,6 +70,8 @@ def trim_silence(
     level: float,
     margin: float | None,
     tail: float | None = None,
+    *,
+    relative: bool = False,
 ) -> npt.NDArray[np.float32]:
     """`samples` without the silence before the first speech frame beyond `margin` seconds and
     after the last one beyond `tail` seconds (default: `margin`; None: untouched), and without
@@ -82,9 +84,11 @@ def trim_silence(
     levels = frame_levels(samples)
     if len(levels) == 0:
         return samples
-    # A noise floor above `level` is not speech: speech is what stands out of the window's
-    # loudest frames by less than 20 dB.
-    loud = np.flatnonzero(levels >= max(level, EDGE_RELATIVE * float(levels.max())))
+    # `relative`: a noise floor above `level` is not speech, speech is what comes within 20 dB
+    # of the loudest frame. Only for a whole window (a commit): in a growing one the loudest
+    # frame comes later and would move its start, and with it the reused encoder windows.
+    floor = EDGE_RELATIVE * float(levels.max()) if relative else 0.0
+    loud = np.flatnonzero(levels >= max(level, floor))
     if len(loud) == 0:
         return samples
     onset, offset = int(loud[0]) * FRAME, (int(loud[-1]) + 1) * FRAME
