@@ -36,6 +36,7 @@ def open_stream(
     rollback_tokens: int = 5,
     max_seconds: float | None = None,
     silence_margin: float | None = 0.3,
+    tail_margin: float | None = 0.7,
     free_commit: bool = True,
     reuse_work: bool = True,
 ) -> Stream:
@@ -55,6 +56,7 @@ def open_stream(
         rollback_tokens=rollback_tokens,
         max_seconds=max_seconds,
         silence_margin=silence_margin,
+        tail_margin=tail_margin,
         free_commit=free_commit,
     )
     engine = StreamingEngine(

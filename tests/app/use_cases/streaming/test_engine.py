@@ -142,6 +142,22 @@ def test_a_pause_commits_at_once_with_commit_after_silence() -> None:
     assert [window.text for window in windows] == ["alpha bravo", "delta"]
 
 
+def test_a_pause_commit_keeps_silence_after_the_words_and_before_the_next() -> None:
+    """The committed window is decoded with `tail_margin` of the pause after its words (not cut
+    at the pause's middle) and the next window starts `silence_margin` before its speech."""
+    # Words end at 1.15 s, "delta" starts at 3.7 s.
+    audio = np.concatenate([speech([0, 3]), np.zeros(int(2.2 * RATE), np.float32), speech([5])])
+    recognizer = ToneWordRecognizer()
+    engine = engine_for(recognizer, step_seconds=1.0, commit_after_silence=1.0, tail_margin=0.6)
+    windows = committed(feed_in_pieces(engine, audio, [RATE // 4]))
+    assert [window.text for window in windows] == ["alpha bravo", "delta"]
+    # The step at 3 s sees 1.85 s of pause: the next window starts 0.3 s before that step.
+    assert windows[0].end == pytest.approx(3.0 - 0.3)
+    durations = [duration for duration, _ in recognizer.calls]
+    assert any(abs(duration - (1.15 + 0.6)) < 0.021 for duration in durations)
+    assert all(duration <= 0.3 + 0.4 + 0.35 + 1e-9 for duration in durations[-2:])
+
+
 def test_silence_costs_no_model_call() -> None:
     recognizer = ToneWordRecognizer()
     events = feed_in_pieces(engine_for(recognizer), np.zeros(40 * RATE, np.float32), [RATE])

@@ -191,19 +191,36 @@ class StreamingEngine:
         if pause is not None and hypothesis.text:
             found = last_pause(self._window[:end], self.settings.silence_level, pause)
             if found is not None:
-                events += self._commit_then_continue((found[0] + found[1]) // 2, end, hypothesis)
+                cut, seen = self._pause_cut(*found)
+                events += self._commit_then_continue(cut, end, hypothesis, seen)
         return events
+
+    def _pause_cut(self, start: int, stop: int) -> tuple[int, int]:
+        """Where a pause [start, stop) ends the window, and how much of it the commit decodes.
+
+        The model learnt from single utterances with their own silence around them (about
+        0.3 s before, 0.7 s after the speech): the next window starts `silence_margin` before
+        the pause's end, so its speech has that much silence before it, and the committed window
+        is decoded with the pause up to its end (trimmed to `tail_margin`), not cut at its middle
+        where the words' tail may still be (a slight overlap of the two windows' silence)."""
+        middle = (start + stop) // 2
+        lead = self.settings.silence_margin
+        if lead is None:
+            return middle, middle
+        return max(middle, stop - round(lead * SAMPLE_RATE)), stop
 
     def _commit_at_limit(self, end: int) -> list[StreamEvent]:
         cut = quietest_point(self._window, self._limit - self._search, self._limit)
         return self._commit_then_continue(cut, end, None)
 
     def _commit_then_continue(
-        self, cut: int, end: int, decoded: _Hypothesis | None
+        self, cut: int, end: int, decoded: _Hypothesis | None, seen: int | None = None
     ) -> list[StreamEvent]:
-        """Commit [0, cut) and decode the audio after it, which opens the next window."""
-        reusable = decoded is not None and decoded.end == cut and not self.settings.free_commit
-        final = decoded if reusable and decoded is not None else self._decode(cut, final=True)
+        """Commit [0, cut), decoded from the audio up to `seen` (default `cut`: silence only
+        lies between them), and decode the audio after `cut`, which opens the next window."""
+        seen = cut if seen is None else seen
+        reusable = decoded is not None and decoded.end == seen and not self.settings.free_commit
+        final = decoded if reusable and decoded is not None else self._decode(seen, final=True)
         events: list[StreamEvent] = [self._commit(cut, final)]
         rest = end - cut
         if rest > 0:
@@ -246,7 +263,14 @@ class StreamingEngine:
         # A commit decodes its window afresh (`free_commit`): the text kept is then exactly the
         # offline decoding of that audio, not one steered by a guess made on less of it.
         prefix = "" if final and self.settings.free_commit else self._prefix(end)
-        audio = trim_silence(audio, self.settings.silence_level, self.settings.silence_margin)
+        settings = self.settings
+        audio = trim_silence(
+            audio,
+            settings.silence_level,
+            settings.silence_margin,
+            settings.tail_margin,
+            relative=final,
+        )
         # `reuse_work` lets the recognizer keep what the next step shares (ADR 0020).
         options = ContinuationOptions(
             language=self._language, context=self._context, prefix=prefix, reuse_work=self._reuse

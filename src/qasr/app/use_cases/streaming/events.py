@@ -66,7 +66,10 @@ class StreamSettings:
     speech is followed by this much silence (server VAD); None waits for the window limit.
     `silence_level`: RMS below which a 20 ms frame is silence. `free_commit`: a committed window
     is decoded once more without a prefix (its text is the offline decoding of its audio; False:
-    the last step's prefixed text is kept, one model call fewer). `max_seconds`: the longest stream.
+    the last step's prefixed text is kept, one model call fewer). `silence_margin` and
+    `tail_margin`: the silence kept before and after a window's speech (the rest is not decoded;
+    None: all of it); a pause commit starts the next window `silence_margin` before the pause's
+    end. `max_seconds`: the longest stream.
     """
 
     step_seconds: float = attrs.field(default=2.0, validator=_positive)
@@ -78,6 +81,7 @@ class StreamSettings:
     silence_level: float = 0.01
     free_commit: bool = True
     silence_margin: float | None = 0.3
+    tail_margin: float | None = 0.7
     max_seconds: float | None = None
 
     def __attrs_post_init__(self) -> None:

@@ -66,18 +66,55 @@ def last_pause(
 
 
 def trim_silence(
-    samples: npt.NDArray[np.float32], level: float, margin: float | None
+    samples: npt.NDArray[np.float32],
+    level: float,
+    margin: float | None,
+    tail: float | None = None,
+    *,
+    relative: bool = False,
 ) -> npt.NDArray[np.float32]:
-    """`samples` without the silence before the first and after the last speech frame, beyond
-    `margin` seconds (None: untouched). A window that starts in the middle of a long pause then
-    looks like an utterance as the model was trained on, and costs less to decode."""
+    """`samples` without the silence before the first speech frame beyond `margin` seconds and
+    after the last one beyond `tail` seconds (default: `margin`; None: untouched), and without
+    digital silence beyond live noise at either edge. A window that starts in the middle of a
+    long pause then looks like an utterance as the model was trained on (issue 15: the demo
+    model rewrites whole sentences when zeros pad a noisy one), and costs less to decode."""
     if margin is None:
         return samples
+    tail = margin if tail is None else tail
     levels = frame_levels(samples)
-    loud = np.flatnonzero(levels >= level)
+    if len(levels) == 0:
+        return samples
+    # `relative`: a noise floor above `level` is not speech, speech is what comes within 20 dB
+    # of the loudest frame. Only for a whole window (a commit): in a growing one the loudest
+    # frame comes later and would move its start, and with it the reused encoder windows.
+    floor = EDGE_RELATIVE * float(levels.max()) if relative else 0.0
+    loud = np.flatnonzero(levels >= max(level, floor))
     if len(loud) == 0:
         return samples
-    keep = round(margin * 16000)
-    first = max(0, int(loud[0]) * FRAME - keep)
-    last = min(len(samples), (int(loud[-1]) + 1) * FRAME + keep)
+    onset, offset = int(loud[0]) * FRAME, (int(loud[-1]) + 1) * FRAME
+    first = max(0, onset - round(margin * 16000))
+    last = min(len(samples), offset + round(tail * 16000))
+    # Digital silence next to live noise is in no recording the model learnt from (a noisy
+    # clip is noisy to its edges): where noise lies between the two, the margin stops there.
+    dead = _dead_runs(samples[first:onset])
+    if len(dead) and onset - (first + int(dead[-1]) + DEAD_RUN) >= LIVE_NOISE:
+        first += int(dead[-1]) + DEAD_RUN
+    dead = _dead_runs(samples[offset:last])
+    if len(dead) and int(dead[0]) >= LIVE_NOISE:
+        last = offset + int(dead[0])
     return samples[first:last]
+
+
+DEAD = 1e-4  # |sample| at or below: digital silence (about 3 steps of 16-bit audio)
+DEAD_RUN = 160  # 10 ms of it
+LIVE_NOISE = 1600  # 0.1 s of live audio between digital silence and speech: noise
+EDGE_RELATIVE = 0.1  # speech at a window's edge: within 20 dB of its loudest frame
+
+
+def _dead_runs(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.intp]:
+    """Starts of the `DEAD_RUN`-long stretches of digital silence in `samples`."""
+    if len(samples) < DEAD_RUN:
+        return np.zeros(0, dtype=np.intp)
+    dead = (np.abs(samples) <= DEAD).astype(np.int32)
+    counts = np.convolve(dead, np.ones(DEAD_RUN, dtype=np.int32), mode="valid")
+    return np.flatnonzero(counts == DEAD_RUN)
