@@ -120,13 +120,17 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-count", type=int, default=4, help="conversations per speaker count")
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument(
+        "--split-gain", type=float, default=None, help="speaker_count's split_gain (tuning)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     speaker = open_speaker()
     rng = random.Random(args.seed)
     diarizer = (
-        BuiltinDiarizer() if args.threshold is None else BuiltinDiarizer(threshold=args.threshold)
+        BuiltinDiarizer()
+        if args.split_gain is None
+        else BuiltinDiarizer(split_gain=args.split_gain)
     )
     diarizer.models()
     rows = []
@@ -177,6 +181,7 @@ def main(argv: list[str]) -> int:
         "command": "python3 scripts/diarization_eval.py " + " ".join(argv),
         "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E, MLX), speaker count automatic",
         "threshold": diarizer.threshold,
+        "split_gain": diarizer.split_gain,
         "machine": f"{platform.machine()} CPU, {platform.system()} (this 2-core machine); "
         "the H200 RTF was not measured by this run",
         "espeak": speaker.version,

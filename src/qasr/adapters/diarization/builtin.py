@@ -4,7 +4,11 @@
 2. The GE2E voice encoder prints overlapping windows (1.5 s, every 0.25 s) inside each region; a
    region shorter than a window is printed whole (down to 0.25 s; shorter ones take the speaker of
    the nearest printed region).
-3. Average-linkage clustering finds the speakers (or as many as asked).
+3. The speaker count (unless asked for): the larger of two lower estimates, held-out k-means
+   distortion over the window prints (`speaker_count`) and the average-linkage threshold stop
+   over segment prints; each alone misses close pairs of voices that the other sees. Segments
+   then go to the nearest of that many spherical k-means centres of the segment prints (with
+   the true count this scores a collar DER of ~3.6% on the tuning seeds, average linkage ~8%).
 4. Boundary refinement: each 10 ms frame of speech goes to the speaker whose centroid the windows
    that cover it resemble most, so a change of speaker lands between windows rather than at a
    window's edge; runs shorter than 0.3 s join a neighbour.
@@ -31,6 +35,11 @@ from qasr.adapters.diarization.silero_vad import (
     SileroVAD,
     load_silero_vad,
     speech_probabilities,
+)
+from qasr.adapters.diarization.speaker_count import (
+    DEFAULT_SPLIT_GAIN,
+    estimate_speaker_count,
+    kmeans_labels,
 )
 from qasr.adapters.diarization.speech_regions import (
     RegionRules,
@@ -87,6 +96,7 @@ class BuiltinDiarizer:
         min_speakers: int | None = None,
         max_speakers: int | None = None,
         threshold: float = DEFAULT_THRESHOLD,
+        split_gain: float = DEFAULT_SPLIT_GAIN,
         change_threshold: float = DEFAULT_CHANGE_THRESHOLD,
         min_speaker_seconds: float = DEFAULT_MIN_SPEAKER_SECONDS,
         region_rules: RegionRules = DEFAULT_REGION_RULES,
@@ -96,6 +106,7 @@ class BuiltinDiarizer:
         self.min_speakers = min_speakers
         self.max_speakers = max_speakers
         self.threshold = threshold
+        self.split_gain = split_gain
         self.change_threshold = change_threshold
         self.min_speaker_seconds = min_speaker_seconds
         self.region_rules = region_rules
@@ -125,17 +136,33 @@ class BuiltinDiarizer:
         segments = _split_at_changes(regions, starts, lengths, prints, self.change_threshold)
         segment_prints = _segment_prints(segments, starts, lengths, prints)
         weights = np.array([end - start for start, end in segments], dtype=np.float64)
-        labels = cluster_prints(
+        labels = kmeans_labels(segment_prints, self._speaker_count(prints, segment_prints, weights))
+        labels = _reassign(segment_prints, labels, weights)
+        return _turns(segments, labels.tolist(), clip.duration)
+
+    def _speaker_count(
+        self,
+        window_prints: npt.NDArray[np.float32],
+        segment_prints: npt.NDArray[np.float32],
+        weights: npt.NDArray[np.float64],
+    ) -> int:
+        if self.num_speakers is not None:
+            return self.num_speakers
+        held_out = estimate_speaker_count(
+            window_prints,
+            min_speakers=self.min_speakers,
+            max_speakers=self.max_speakers,
+            split_gain=self.split_gain,
+        )
+        linkage = cluster_prints(
             segment_prints,
             threshold=self.threshold,
-            num_speakers=self.num_speakers,
             min_speakers=self.min_speakers,
             max_speakers=self.max_speakers,
             weights=weights,
             min_weight=self.min_speaker_seconds * FRAMES_PER_SECOND,
         )
-        labels = _reassign(segment_prints, labels, weights)
-        return _turns(segments, labels.tolist(), clip.duration)
+        return max(held_out, int(linkage.max()) + 1)
 
     def _regions(self, vad: SileroVAD, samples: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
         """Speech regions in 10 ms frames."""
