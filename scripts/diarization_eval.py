@@ -6,6 +6,7 @@ The reference turn is where the voice's samples are audible (espeak-ng's own lea
 silence cut off). Every conversation is scored clean, through a telephone band (300-3400 Hz, 8 kHz
 and back) and with white noise at 15 dB SNR, with the speaker count found automatically; DER with
 no collar and with a 0.25 s collar (qasr.domain.diarization_error), real-time factor on this CPU.
+`--speaker-counts 1` makes monologues instead: one voice must stay one speaker.
 
     python3 scripts/diarization_eval.py --out docs/benchmarks/diarization.json
 """
@@ -74,6 +75,8 @@ def conversation(
     order = list(range(speakers))
     rng.shuffle(order)
     turn_count = rng.randint(3 * speakers, 3 * speakers + 4)
+    while speakers == 1 and len(order) < turn_count:  # a monologue: the count must stay 1
+        order.append(0)
     while len(order) < turn_count:  # everyone speaks; nobody answers themselves
         order.append(rng.choice([s for s in range(speakers) if s != order[-1]]))
     pieces: list[tuple[int, npt.NDArray[np.float32]]] = []
@@ -121,7 +124,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--per-count", type=int, default=4, help="conversations per speaker count")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument(
+        "--speaker-counts", default="2,3,4", help="comma-separated voices per conversation"
+    )
+    parser.add_argument(
         "--split-gain", type=float, default=None, help="speaker_count's split_gain (tuning)"
+    )
+    parser.add_argument(
+        "--oracle-count", action="store_true", help="give the true count (scores the labelling)"
     )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -134,7 +143,8 @@ def main(argv: list[str]) -> int:
     )
     diarizer.models()
     rows = []
-    for speakers in (2, 3, 4):
+    counts = [int(count) for count in args.speaker_counts.split(",")]
+    for speakers in counts:
         for index in range(args.per_count):
             audio, reference = conversation(speaker, rng, speakers)
             for variant, samples in (
@@ -143,7 +153,10 @@ def main(argv: list[str]) -> int:
                 ("noisy", noisy(audio, rng)),
             ):
                 started = time.perf_counter()
-                turns = diarizer.diarize(AudioClip(samples, RATE, f"{speakers}-{index}-{variant}"))
+                clip = AudioClip(samples, RATE, f"{speakers}-{index}-{variant}")
+                if args.oracle_count:
+                    diarizer.num_speakers = speakers
+                turns = diarizer.diarize(clip)
                 seconds = time.perf_counter() - started
                 row = {
                     "speakers": speakers,
@@ -164,7 +177,7 @@ def main(argv: list[str]) -> int:
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     summary = {}
-    for group in ("all", "clean", "telephone", "noisy", 2, 3, 4):
+    for group in ("all", "clean", "telephone", "noisy", *counts):
         chosen = [
             r for r in rows if group == "all" or r["variant"] == group or r["speakers"] == group
         ]
@@ -179,7 +192,8 @@ def main(argv: list[str]) -> int:
     audio_total = sum(r["audio_seconds"] for r in rows)
     result = {
         "command": "python3 scripts/diarization_eval.py " + " ".join(argv),
-        "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E, MLX), speaker count automatic",
+        "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E, MLX), speaker count "
+        + ("given (oracle)" if args.oracle_count else "automatic"),
         "threshold": diarizer.threshold,
         "split_gain": diarizer.split_gain,
         "machine": f"{platform.machine()} CPU, {platform.system()} (this 2-core machine); "

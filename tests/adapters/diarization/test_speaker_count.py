@@ -108,3 +108,15 @@ def test_more_speakers_than_prints_gives_one_each() -> None:
     prints, _ = turns_of([1, 1], spread=0.1)
     assert kmeans_labels(prints, 5).tolist() == [0, 1]
     assert kmeans_labels(prints[:0], 2).tolist() == []
+
+
+def test_a_split_needs_distinct_centre_prints_too() -> None:
+    windows, truth = turns_of([15, 15], spread=0.4, seed=4)
+    segments = np.stack([windows[truth == speaker].mean(axis=0) for speaker in (0, 1)] * 2)
+    segments /= np.linalg.norm(segments, axis=1, keepdims=True)
+    assert estimate_speaker_count(windows, centre_prints=segments) == 2
+    one_voice = np.repeat(segments[:1], 4, axis=0) + 0.01 * np.eye(4, segments.shape[1])
+    one_voice /= np.linalg.norm(one_voice, axis=1, keepdims=True)
+    assert estimate_speaker_count(windows, centre_prints=one_voice) == 1
+    assert estimate_speaker_count(windows, centre_prints=segments, max_centre_similarity=-1.0) == 1
+    assert estimate_speaker_count(windows, centre_prints=segments[:1]) == 1  # one centre print

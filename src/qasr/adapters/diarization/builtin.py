@@ -5,10 +5,11 @@
    region shorter than a window is printed whole (down to 0.25 s; shorter ones take the speaker of
    the nearest printed region).
 3. The speaker count (unless asked for): the larger of two lower estimates, held-out k-means
-   distortion over the window prints (`speaker_count`) and the average-linkage threshold stop
-   over segment prints; each alone misses close pairs of voices that the other sees. Segments
-   then go to the nearest of that many spherical k-means centres of the segment prints (with
-   the true count this scores a collar DER of ~3.6% on the tuning seeds, average linkage ~8%).
+   distortion over the window prints (guarded by how distinct the segment centres are,
+   `speaker_count`) and the average-linkage threshold stop over segment prints; each alone
+   misses close pairs of voices that the other sees. Segments then go to the nearest of that
+   many spherical k-means centres of the segment prints (with the true count this scores a
+   collar DER of ~3.6% on the tuning seeds, average linkage ~8%).
 4. Boundary refinement: each 10 ms frame of speech goes to the speaker whose centroid the windows
    that cover it resemble most, so a change of speaker lands between windows rather than at a
    window's edge; runs shorter than 0.3 s join a neighbour.
@@ -153,6 +154,7 @@ class BuiltinDiarizer:
             min_speakers=self.min_speakers,
             max_speakers=self.max_speakers,
             split_gain=self.split_gain,
+            centre_prints=segment_prints,
         )
         linkage = cluster_prints(
             segment_prints,

@@ -19,7 +19,8 @@ import numpy.typing as npt
 
 from qasr.adapters.diarization.clustering import check_speaker_bounds
 
-DEFAULT_SPLIT_GAIN = 0.16
+DEFAULT_SPLIT_GAIN = 0.25
+DEFAULT_MAX_CENTRE_SIMILARITY = 0.88
 DEFAULT_MAX_SPEAKERS = 8
 KMEANS_STARTS = 8
 KMEANS_ROUNDS = 30
@@ -95,25 +96,38 @@ def estimate_speaker_count(
     min_speakers: int | None = None,
     max_speakers: int | None = None,
     split_gain: float = DEFAULT_SPLIT_GAIN,
+    centre_prints: npt.NDArray[np.floating] | None = None,
+    max_centre_similarity: float = DEFAULT_MAX_CENTRE_SIMILARITY,
 ) -> int:
     """The number of speakers in time-ordered unit window prints [n, d], within the bounds.
 
     From the lowest count allowed, k+1 is taken while it lowers the held-out distortion by at
-    least `split_gain` of the distortion at k. `num_speakers` is returned as is; with fewer
-    than four prints (too few to hold any out) the floor is returned; the count never exceeds
-    half the prints (each centre needs a fitted print).
+    least `split_gain` of the distortion at k and, given `centre_prints` (cleaner prints of the
+    same audio, e.g. of whole segments), while k+1 spherical k-means centres of those are all
+    less similar than `max_centre_similarity`: one voice's windows split by what is said gain
+    almost as much as two close voices do, but their segment centres stay close together.
+    `num_speakers` is returned as is; with fewer than four prints (too few to hold any out) the
+    floor is returned; the count never exceeds half the prints nor the centre prints.
     """
     check_speaker_bounds(num_speakers, min_speakers, max_speakers)
     if num_speakers is not None:
         return num_speakers
     low = min_speakers or 1
     high = max_speakers or max(DEFAULT_MAX_SPEAKERS, low)
-    high = max(low, min(high, len(prints) // 2))
-    if len(prints) < 4 or high == low:
+    high = min(high, len(prints) // 2)
+    if centre_prints is not None:
+        high = min(high, len(centre_prints))
+    if len(prints) < 4 or high <= low:
         return low
     scores = held_out_distortions(np.asarray(prints, dtype=np.float64), range(low, high + 1))
     count = low
     while count < high and scores[count + 1] <= (1.0 - split_gain) * scores[count]:
+        if centre_prints is not None:
+            centres = spherical_kmeans(centre_prints, count + 1)
+            similar = centres @ centres.T
+            np.fill_diagonal(similar, -1.0)
+            if similar.max() >= max_centre_similarity:
+                break
         count += 1
     return count
 
@@ -131,6 +145,7 @@ def kmeans_labels(prints: npt.NDArray[np.floating], count: int) -> npt.NDArray[n
 
 
 __all__ = [
+    "DEFAULT_MAX_CENTRE_SIMILARITY",
     "DEFAULT_SPLIT_GAIN",
     "distortion",
     "estimate_speaker_count",
