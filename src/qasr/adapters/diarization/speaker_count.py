@@ -30,26 +30,25 @@ def spherical_kmeans(
     points: npt.NDArray[np.floating], k: int, *, starts: int = KMEANS_STARTS, seed: int = 0
 ) -> npt.NDArray[np.float64]:
     """k unit centres for unit `points` [n, d] (k <= n), the best of `starts` k-means++ runs."""
-    points = np.asarray(points, dtype=np.float64)
+    unit = np.asarray(points, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    best, best_cost = None, np.inf
+    best, best_cost = np.zeros((k, unit.shape[1])), np.inf
     for _ in range(starts):
-        centres = _plus_plus(points, k, rng)
+        centres = _plus_plus(unit, k, rng)
         for _ in range(KMEANS_ROUNDS):
-            labels = np.argmax(points @ centres.T, axis=1)
+            labels = np.argmax(unit @ centres.T, axis=1)
             moved = centres.copy()
             for cluster in range(k):
-                mine = points[labels == cluster]
+                mine = unit[labels == cluster]
                 if len(mine):  # an emptied centre keeps its place rather than vanish
                     total = mine.sum(axis=0)
                     moved[cluster] = total / max(float(np.linalg.norm(total)), 1e-12)
             if np.allclose(moved, centres):
                 break
             centres = moved
-        cost = distortion(points, centres)
+        cost = distortion(unit, centres)
         if cost < best_cost - 1e-12:
             best, best_cost = centres, cost
-    assert best is not None
     return best
 
 
@@ -65,7 +64,7 @@ def _plus_plus(
         pick = int(rng.choice(len(points), p=weights / total)) if total > 1e-12 else len(chosen)
         chosen.append(pick)
         gaps = np.minimum(gaps, 1.0 - points @ points[pick])
-    return points[chosen].copy()
+    return np.array(points[chosen], dtype=np.float64)
 
 
 def distortion(points: npt.NDArray[np.floating], centres: npt.NDArray[np.floating]) -> float:
