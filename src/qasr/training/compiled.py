@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qasr.adapters.mlx.backend import mx, nn, optim
+from qasr.adapters.mlx.model.activations import gelu
 from qasr.adapters.mlx.model.audio_encoder import AudioEncoder, AudioEncoderLayer, sinusoids
 from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.training.ctc import ctc_loss
@@ -98,35 +99,6 @@ def gather_batch(
         text=tables.text[ids, :S],
         text_length=tables.text_length[ids],
     )
-
-
-# erf(x) ~ x * P(x^2) / Q(x^2) on |x| <= 4, erf(+-4) beyond (1 - 1.5e-8): a least-squares
-# rational fit made for this module; |error| < 4e-7 in float32 arithmetic and its derivative is
-# within 6e-6 of erf's. MLX's erf costs ~50 ns an element on a CPU, this ~20 multiply-adds.
-_ERF_P = (
-    1.1283791151,
-    0.20004696988,
-    0.050575546194,
-    0.003699990459,
-    0.00014126916497,
-    -1.9422064404e-06,
-    1.967191024e-08,
-)
-_ERF_Q = (1.0, 0.51061880665, 0.1150360177, 0.014354365048, 0.00095395983865)
-
-
-def _polynomial(coefficients: tuple[float, ...], t: mx.array) -> mx.array:
-    total = mx.full(t.shape, coefficients[-1], dtype=t.dtype)
-    for coefficient in coefficients[-2::-1]:
-        total = total * t + coefficient
-    return total
-
-
-def gelu(x: mx.array) -> mx.array:
-    """`nn.gelu` (the exact erf form) within ~2e-7 of its value, at a fraction of its CPU cost."""
-    z = mx.clip(x * 0.7071067811865476, -4.0, 4.0)
-    t = z * z
-    return 0.5 * x * (1.0 + z * _polynomial(_ERF_P, t) / _polynomial(_ERF_Q, t))
 
 
 def _conv(conv: nn.Conv2d, x: mx.array) -> mx.array:

@@ -7,25 +7,21 @@ kept verbatim and continued. Plain options decode exactly as `MlxRecognizer`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from tests.support.demo_model import STREAM_TEST_MODEL, needs_stream_model, prefix_recognizer
 
-from qasr.adapters.mlx.checkpoint.files import is_bundled
 from qasr.domain import AudioClip, RecognitionOptions
 from qasr.ports import ContinuationOptions, PrefixRecognizer
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-MODEL = os.environ.get("QASR_STREAM_TEST_MODEL") or ("tiny-en" if is_bundled("tiny-en") else "")
-pytestmark = pytest.mark.skipif(not MODEL, reason="needs the tiny-en demo model (issue 20)")
+pytestmark = needs_stream_model
 
 
 @pytest.fixture(scope="module")
 def recognizer():  # type: ignore[no-untyped-def]
-    from qasr.adapters.mlx.prefix_recognizer import PrefixMlxRecognizer
-
-    return PrefixMlxRecognizer.from_pretrained(MODEL, dtype="float32")
+    return prefix_recognizer()
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +38,7 @@ def test_it_is_a_prefix_recognizer(recognizer) -> None:  # type: ignore[no-untyp
 def test_plain_options_decode_as_the_plain_recognizer(recognizer, clip) -> None:  # type: ignore[no-untyped-def]
     from qasr.adapters.mlx.recognizer import MlxRecognizer
 
-    plain = MlxRecognizer(recognizer.thinker, recognizer.tokenizer, source=MODEL)
+    plain = MlxRecognizer(recognizer.thinker, recognizer.tokenizer, source=STREAM_TEST_MODEL)
     options = [RecognitionOptions(), RecognitionOptions(language="English")]
     ours = recognizer.recognize([clip, clip], options)
     theirs = plain.recognize([clip, clip], options)

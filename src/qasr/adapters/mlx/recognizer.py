@@ -35,6 +35,7 @@ from qasr.adapters.mlx.model.static_decoder import (
 )
 from qasr.adapters.mlx.model.text_decoder import padded_causal_mask
 from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker, model_input_samples
+from qasr.adapters.mlx.stream_reuse import Segment, StreamWork, prompt_segments
 from qasr.adapters.mlx.text.prompt import build_prompt_ids, parse_asr_output, repetition_trimmed
 from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.domain import (
@@ -48,6 +49,7 @@ from qasr.domain import (
     prompt_languages,
 )
 from qasr.errors import CheckpointError, InvalidInputError, UnknownLanguageError
+from qasr.ports import ContinuationOptions
 
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_DRAFT_TOKENS = 4  # mlx-qwen3-asr's default; ADR 0021 has the measurements
@@ -107,6 +109,8 @@ class MlxRecognizer:
         # dynamic, static or compiled (model/static_decoder.py); all give the same tokens.
         self.decode_step = check_decode_step(decode_step or default_decode_step())
         self.last_generation: GenerationResult | None = None  # for benchmarks: acceptance
+        # What a stream's re-decodes share (ContinuationOptions.reuse_work, stream_reuse.py).
+        self.work = StreamWork()
 
     def with_draft(
         self, draft: MlxRecognizer | None, num_draft_tokens: int = DEFAULT_DRAFT_TOKENS
@@ -123,6 +127,7 @@ class MlxRecognizer:
             decode_step=self.decode_step,
         )
         drafted.eos_ids = self.eos_ids
+        drafted.work = self.work  # the same model: its cached work is the same
         return drafted
 
     @classmethod
@@ -243,12 +248,18 @@ class MlxRecognizer:
         self, clips: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
     ) -> _Prefill:
         model = self.thinker.model
-        mels = [log_mel_spectrogram(clip).astype(self.thinker.dtype) for clip in clips]
-        audios = model.audio_tower.encode_batch(mels)
+        audios, pieces = self._encode(clips, options)
         prompts = [
             self._prompt_ids(option, audio.shape[0])
             for audio, option in zip(audios, options, strict=True)
         ]
+        reuse = reuse_mode(options[0])
+        if len(clips) == 1 and reuse is not None and pieces[0] is not None:
+            # One stream's step: prefilled in segments, the shared ones reused (stream_reuse.py).
+            embeds = model.embed_prompt(mx.array(prompts[0]), audios[0], self._audio_token)
+            segments = prompt_segments(prompts[0], self._audio_token, pieces[0])
+            cache, hidden = self.work.prefill(model.model, embeds, segments, reuse)
+            return _Prefill(prompts, cache, hidden, mx.array([0], dtype=mx.int32), None)
         length = max(len(prompt) for prompt in prompts)
         pads = [length - len(prompt) for prompt in prompts]
         rows = []
@@ -266,6 +277,32 @@ class MlxRecognizer:
         hidden = model.model(mx.stack(rows), starts, cache, mask)
         return _Prefill(prompts, cache, hidden, starts, key_mask)
 
+    @property
+    def _audio_token(self) -> int:
+        return self.thinker.config.audio_token_id
+
+    def _encode(
+        self, clips: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
+    ) -> tuple[list[mx.array], list[list[Segment] | None]]:
+        """Audio tokens per clip; a stream's clip is encoded window by window, with the
+        segments they form (stream_reuse.py), the others together as one batch."""
+        encoder, dtype = self.thinker.model.audio_tower, self.thinker.dtype
+        audios: list[mx.array | None] = [None] * len(clips)
+        pieces: list[list[Segment] | None] = [None] * len(clips)
+        plain = []
+        for index, (clip, option) in enumerate(zip(clips, options, strict=True)):
+            reuse = reuse_mode(option)
+            if reuse is None:
+                plain.append(index)
+                continue
+            # Window-sized mel blocks: a complete window's frames then never depend on its length.
+            mel = log_mel_spectrogram(clip, frames_per_chunk=encoder.config.window_frames)
+            audios[index], pieces[index] = self.work.encode(encoder, mel, dtype, reuse)
+        mels = [log_mel_spectrogram(clips[index]).astype(dtype) for index in plain]
+        for index, audio in zip(plain, encoder.encode_batch(mels), strict=True):
+            audios[index] = audio
+        return [audio for audio in audios if audio is not None], pieces
+
     def model_info(self) -> dict[str, Any]:
         return {
             **self.thinker.describe(self.source),
@@ -275,6 +312,11 @@ class MlxRecognizer:
             "num_draft_tokens": self.num_draft_tokens,
             "languages": [language.name for language in prompt_languages()],
         }
+
+
+def reuse_mode(options: RecognitionOptions) -> bool | None:
+    """None for a one-off decode; True / False for a stream's step, with / without reuse."""
+    return options.reuse_work if isinstance(options, ContinuationOptions) else None
 
 
 def known_language(name: str) -> Language | None:

@@ -37,9 +37,11 @@ def open_stream(
     max_seconds: float | None = None,
     silence_margin: float | None = 0.3,
     free_commit: bool = True,
+    reuse_work: bool = True,
 ) -> Stream:
     """A stream decoding on the calling thread through `service` (the model is usable from any
-    thread); pieces at `sample_rate` are resampled to 16 kHz."""
+    thread); pieces at `sample_rate` are resampled to 16 kHz. `reuse_work=False` recomputes
+    what consecutive steps share (the same events, more work: for measuring it)."""
     if not isinstance(sample_rate, int) or sample_rate <= 0:
         raise InvalidInputError(f"sample_rate must be a positive whole number, got {sample_rate}")
 
@@ -61,6 +63,7 @@ def open_stream(
         settings=settings,
         language=language,
         context=context,
+        reuse_work=reuse_work,
     )
     resampler = (
         None if sample_rate == SAMPLE_RATE else bootstrap.build_stream_resampler(sample_rate)

@@ -27,6 +27,7 @@ import numpy as np
 from qasr.adapters.mlx.backend import mx, nn
 from qasr.adapters.mlx.checkpoint.config import known_fields
 from qasr.adapters.mlx.checkpoint.weights import conv_to_mlx, is_conv_kernel
+from qasr.adapters.mlx.model.activations import gelu
 from qasr.adapters.mlx.model.lengths import (
     audio_token_count,
     conv_output_length,
@@ -78,6 +79,11 @@ class AudioEncoderConfig:
     @property
     def chunk_frames(self) -> int:
         return 2 * self.n_window
+
+    @property
+    def window_frames(self) -> int:
+        """Log-mel frames per attention window: whole chunks, n_window_infer frames' worth."""
+        return self.n_window_infer // self.chunk_frames * self.chunk_frames
 
     @property
     def window_tokens(self) -> int:
@@ -175,8 +181,8 @@ class AudioEncoderLayer(nn.Module):
 
     def __call__(self, hidden: mx.array, windows: _Windows) -> mx.array:
         hidden = hidden + self.self_attn(self.self_attn_layer_norm(hidden), windows)
-        # nn.gelu is the exact erf form, as the official ACT2FN["gelu"] and F.gelu.
-        return hidden + self.fc2(nn.gelu(self.fc1(self.final_layer_norm(hidden))))
+        # The exact erf form, as the official ACT2FN["gelu"] and F.gelu (see activations.py).
+        return hidden + self.fc2(gelu(self.fc1(self.final_layer_norm(hidden))))
 
 
 class AudioEncoder(nn.Module):
@@ -225,14 +231,21 @@ class AudioEncoder(nn.Module):
     def __call__(self, mel: mx.array) -> mx.array:
         return self.encode_batch([mel])[0]
 
-    def encode_batch(self, mels: Sequence[mx.array]) -> list[mx.array]:
-        """Encode several clips at once; each result equals that clip's own `__call__`."""
+    def encode_batch(
+        self, mels: Sequence[mx.array], *, whole_tail_chunks: bool = False
+    ) -> list[mx.array]:
+        """Encode several clips at once; each result equals that clip's own `__call__`.
+
+        `whole_tail_chunks` pads a short last chunk to a whole chunk even in a clip of one
+        chunk: a clip's tail encoded apart from its earlier windows is padded as it is inside
+        the whole clip (stream_reuse.py).
+        """
         if not mels:
             return []
         for mel in mels:
             self._check_mel(mel)
         token_counts = [self.config.token_count(mel.shape[1]) for mel in mels]
-        hidden = mx.concatenate(self._embed(mels))
+        hidden = mx.concatenate(self._embed(mels, whole_tail_chunks))
         if self.windowed_attention:
             window = self.config.window_tokens
             lengths = [
@@ -246,7 +259,7 @@ class AudioEncoder(nn.Module):
         windows = _Windows.over(lengths)
         for layer in self.layers:
             hidden = layer(hidden, windows)
-        hidden = self.proj2(nn.gelu(self.proj1(self.ln_post(hidden))))
+        hidden = self.proj2(gelu(self.proj1(self.ln_post(hidden))))
         return list(mx.split(hidden, np.cumsum(token_counts)[:-1].tolist()))
 
     def _check_mel(self, mel: mx.array) -> None:
@@ -257,7 +270,7 @@ class AudioEncoder(nn.Module):
                 f"got {tuple(mel.shape)}; use log_mel_spectrogram(samples, n_mels={bins})"
             )
 
-    def _embed(self, mels: Sequence[mx.array]) -> list[mx.array]:
+    def _embed(self, mels: Sequence[mx.array], whole_tail_chunks: bool = False) -> list[mx.array]:
         """Conv stem per clip: [tokens, d_model], positions added, padding's tokens dropped."""
         chunk = self.config.chunk_frames
         dtype = self.conv2d1.weight.dtype  # conv kernels stay float when the model is quantized
@@ -269,7 +282,7 @@ class AudioEncoder(nn.Module):
         chunked = []
         for index, mel in enumerate(mels):
             frames = mel.shape[1]
-            length = chunk if self.whole_chunks else min(frames, chunk)
+            length = chunk if self.whole_chunks or whole_tail_chunks else min(frames, chunk)
             count = math.ceil(frames / chunk)
             padded = mx.pad(mel.astype(dtype), [(0, 0), (0, count * length - frames)])
             chunked.append(padded.reshape(mel.shape[0], count, length).transpose(1, 0, 2))
@@ -291,9 +304,9 @@ class AudioEncoder(nn.Module):
         # conv_chunksize bounds the convolutions' memory, as in the official encoder.
         for first in range(0, chunks.shape[0], self.config.conv_chunksize):
             x = chunks[first : first + self.config.conv_chunksize, :, :, None]  # NHWC
-            x = nn.gelu(self.conv2d1(x))
-            x = nn.gelu(self.conv2d2(x))
-            x = nn.gelu(self.conv2d3(x))
+            x = gelu(self.conv2d1(x))
+            x = gelu(self.conv2d2(x))
+            x = gelu(self.conv2d3(x))
             B, F, T, C = x.shape
             # The official flattens (channel, bin) with the channel major.
             outputs.append(self.conv_out(x.transpose(0, 2, 3, 1).reshape(B, T, C * F)))

@@ -20,6 +20,7 @@ from typing import Protocol, cast
 
 from qasr.adapters.mlx.backend import mx
 from qasr.adapters.mlx.model.generate import GenerationResult, next_tokens
+from qasr.adapters.mlx.sequences import common_prefix_length
 from qasr.domain import FinishReason
 from qasr.errors import InvalidInputError
 
@@ -85,7 +86,7 @@ def speculative_generate(
             "list[list[int]]", mx.stack(proposals, axis=1).tolist() if k else [[]] * batch
         )
         kept = min(
-            _agreeing(host_proposals[row], host_picks[row])
+            common_prefix_length(host_proposals[row], host_picks[row])
             for row in range(batch)
             if reasons[row] is None
         )
@@ -130,16 +131,6 @@ def _propose(draft: CachedDecoder, unread: mx.array, k: int) -> list[mx.array]:
         proposals.append(proposal)
         tokens = proposal[:, None]
     return proposals
-
-
-def _agreeing(proposals: list[int], picks: list[int]) -> int:
-    """How many leading proposals equal the target's picks."""
-    count = 0
-    for proposal, pick in zip(proposals, picks, strict=False):
-        if proposal != pick:
-            break
-        count += 1
-    return count
 
 
 def _emit(

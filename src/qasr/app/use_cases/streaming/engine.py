@@ -65,7 +65,11 @@ class _Hypothesis:
 
 
 class StreamingEngine:
-    """Not thread-safe: one feeder at a time (the session's handle serialises)."""
+    """Not thread-safe: one feeder at a time (the session's handle serialises).
+
+    `reuse_work`: the recognizer may reuse the work its steps share (the encoder output of
+    complete windows, the KV cache of the prompt's shared rows); the events are the same.
+    """
 
     def __init__(
         self,
@@ -76,8 +80,10 @@ class StreamingEngine:
         language: str | Language | None = None,
         context: str = "",
         clock: Callable[[], float] = time.perf_counter,
+        reuse_work: bool = True,
     ) -> None:
         self.settings = settings or StreamSettings()
+        self._reuse = reuse_work
         self._decode_clip = decode
         self._tokens = tokens if getattr(tokens, "continues_prefix", False) else None
         self._context = context
@@ -241,10 +247,9 @@ class StreamingEngine:
         # offline decoding of that audio, not one steered by a guess made on less of it.
         prefix = "" if final and self.settings.free_commit else self._prefix(end)
         audio = trim_silence(audio, self.settings.silence_level, self.settings.silence_margin)
-        options: RecognitionOptions = (
-            ContinuationOptions(language=self._language, context=self._context, prefix=prefix)
-            if prefix
-            else RecognitionOptions(language=self._language, context=self._context)
+        # `reuse_work` lets the recognizer keep what the next step shares (ADR 0020).
+        options = ContinuationOptions(
+            language=self._language, context=self._context, prefix=prefix, reuse_work=self._reuse
         )
         started = self._clock()
         result = self._decode_clip(AudioClip(audio, SAMPLE_RATE, "stream"), options)

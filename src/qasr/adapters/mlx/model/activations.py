@@ -1,0 +1,68 @@
+"""GELU in its exact erf form, `x * Phi(x)`, from multiply-adds (ADR 0022).
+
+MLX's `erf` costs ~60-100 ns an element on a Linux CPU, which made GELU a large share of the audio
+encoder's time there; this rational form is ~3x cheaper and as accurate as `nn.gelu` in float32
+(tests/adapters/mlx/model/test_activations.py proves the bound against a float64 erf).
+"""
+
+from __future__ import annotations
+
+import math
+
+from qasr.adapters.mlx.backend import mx
+
+# erf(z) = z * P(z^2) / Q(z^2) on |z| <= 4: a minimax-relative fit (Lawson's iteration on a dense
+# float64 grid) made for this module; its relative error is 1.2e-8 (0.1 float32 eps) before
+# float32 rounding, so the float32 result's error is rounding alone.
+_P = (
+    1.128379153650597,
+    0.14449414800440605,
+    0.044615741356267495,
+    0.001703355294373482,
+    0.00013544081862329455,
+    -3.558213290857224e-06,
+    7.669188321549722e-08,
+    -7.736357629864014e-10,
+)
+_Q = (1.0, 0.46138752655123866, 0.09333783396216705, 0.01028778934551476, 0.0005773430814824493)
+# GELU's form below is 0.5 x + u P'(u) / Q'(u) with u = x^2: the same fit, its constants folded.
+_P_U = tuple(p / (2.0**i * 2.0 * math.sqrt(2.0)) for i, p in enumerate(_P))
+_Q_U = tuple(q / 2.0**i for i, q in enumerate(_Q))
+# Past |x| = 3.92 sqrt 2, Phi(x) is 1 or 0 to float32 rounding (1 - Phi = 1.5e-8 < eps / 2), and
+# below it the fit's quotient stays inside erf's range.
+_TAIL = 2.0 * 3.92**2
+
+
+def _estrin(c: tuple[float, ...], u: mx.array, u2: mx.array, u4: mx.array) -> mx.array:
+    """sum c[i] u^i for up to 8 coefficients, by Estrin's scheme: MLX's compiler fuses a graph
+    only to a limited depth (~11 ops), and Horner's 8 levels of multiply-add would split the
+    kernel in pieces that each write a whole intermediate array."""
+    c = c + (0.0,) * (8 - len(c))
+    low = (c[0] + c[1] * u) + u2 * (c[2] + c[3] * u)
+    high = (c[4] + c[5] * u) + u2 * (c[6] + c[7] * u)
+    return low + u4 * high
+
+
+def exact_gelu(x: mx.array) -> mx.array:
+    """`nn.gelu` (0.5 x (1 + erf(x / sqrt 2))) from multiply-adds, as few levels deep as MLX
+    fuses into one kernel.
+
+    Computed in float32 whatever x's dtype (a bfloat16 polynomial would be far off), returned in
+    x's dtype.
+    """
+    wide = x.astype(mx.float32)
+    # Clamped so the polynomials stay finite where `where` discards them: a discarded inf would
+    # still turn the gradient into NaN.
+    u = mx.minimum(wide * wide, _TAIL)
+    u2 = u * u
+    u4 = u2 * u2
+    body = 0.5 * wide + u * _estrin(_P_U, u, u2, u4) / _estrin(_Q_U, u, u2, u4)
+    tail = mx.maximum(wide, 0.0)
+    return mx.where(u < _TAIL, body, tail).astype(x.dtype)
+
+
+# One fused kernel for eager callers too. Not shapeless (as `nn.gelu` is): on MLX 0.32's CPU a
+# shapeless kernel runs ~6x slower than a shape-specialised one on a 15 M-element array, slower
+# than the ops one by one (gelu-cpu.json); a new shape costs one re-trace, and the JIT-built
+# kernel is shared across shapes of the same contiguity.
+gelu = mx.compile(exact_gelu)
