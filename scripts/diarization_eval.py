@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import sys
@@ -26,6 +27,7 @@ import numpy.typing as npt
 
 from qasr.adapters.audio.resample import resample
 from qasr.adapters.diarization.builtin import BuiltinDiarizer
+from qasr.app.bootstrap import cpu_model
 from qasr.domain import AudioClip, SpeakerSpan
 from qasr.domain.diarization_error import diarization_error
 from qasr.training.speech import Utterance, Voice, open_speaker
@@ -193,11 +195,13 @@ def main(argv: list[str]) -> int:
     result = {
         "command": "python3 scripts/diarization_eval.py " + " ".join(argv),
         "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E, MLX), speaker count "
-        + ("given (oracle)" if args.oracle_count else "automatic"),
+        + ("given (oracle)" if args.oracle_count else "automatic")
+        + ", boundaries refined by Viterbi over 1.5 s then 0.75 s window scores",
         "threshold": diarizer.threshold,
         "split_gain": diarizer.split_gain,
-        "machine": f"{platform.machine()} CPU, {platform.system()} (this 2-core machine); "
-        "the H200 RTF was not measured by this run",
+        "switch_penalty": diarizer.switch_penalty,
+        "machine": f"{cpu_model()} ({platform.machine()}, {len(os.sched_getaffinity(0))} cores, shared), "
+        f"{platform.system()}; the H200 RTF was not measured by this run",
         "espeak": speaker.version,
         "seed": args.seed,
         "audio_seconds": round(audio_total, 1),
