@@ -75,7 +75,7 @@ def resegment(
     sharpness: float = DEFAULT_SHARPNESS,
 ) -> npt.NDArray[np.int64]:
     """`frame_labels` with the covered frames of each region relabelled by `best_path`."""
-    labels = frame_labels.copy()
+    labels: npt.NDArray[np.int64] = frame_labels.copy()
     for start, end in regions:
         inside = np.arange(start, end)[covered[start:end]]
         if len(inside):
@@ -93,7 +93,10 @@ def label_centroids(
     centroids = np.zeros((speakers, prints.shape[1]))
     np.add.at(centroids, labels, weights[:, None] * np.asarray(prints, dtype=np.float64))
     norms = np.linalg.norm(centroids, axis=1, keepdims=True)
-    return np.divide(centroids, norms, out=np.zeros_like(centroids), where=norms > 0)
+    unit: npt.NDArray[np.float64] = np.divide(
+        centroids, norms, out=np.zeros_like(centroids), where=norms > 0
+    )
+    return unit
 
 
 def pure_centroids(
@@ -120,8 +123,8 @@ def absorb_short_runs(
 ) -> npt.NDArray[np.int64]:
     """Inside each region, runs of one label shorter than `min_frames` take the label of the
     longer neighbouring run, shortest first, so that no flicker of a few frames becomes a turn
-    (a region shorter than that keeps one label, its longest run's)."""
-    labels = frame_labels.copy()
+    (a region shorter than that ends with one label)."""
+    labels: npt.NDArray[np.int64] = frame_labels.copy()
     for start, end in regions:
         while True:
             pieces, speakers = runs([(start, end)], labels)
