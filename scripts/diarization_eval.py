@@ -192,6 +192,7 @@ def main(argv: list[str]) -> int:
         entry["files"] = len(chosen)
         summary[str(group)] = entry
     audio_total = sum(r["audio_seconds"] for r in rows)
+    cores = len(os.sched_getaffinity(0))  # the cores this process may use, not the host's
     result = {
         "command": "python3 scripts/diarization_eval.py " + " ".join(argv),
         "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E, MLX), speaker count "
@@ -200,7 +201,7 @@ def main(argv: list[str]) -> int:
         "threshold": diarizer.threshold,
         "split_gain": diarizer.split_gain,
         "switch_penalty": diarizer.switch_penalty,
-        "machine": f"{cpu_model()} ({platform.machine()}, {len(os.sched_getaffinity(0))} cores, shared), "
+        "machine": f"{cpu_model()} ({platform.machine()}, {cores} cores, shared), "
         f"{platform.system()}; the H200 RTF was not measured by this run",
         "espeak": speaker.version,
         "seed": args.seed,
