@@ -6,6 +6,7 @@ The reference turn is where the voice's samples are audible (espeak-ng's own lea
 silence cut off). Every conversation is scored clean, through a telephone band (300-3400 Hz, 8 kHz
 and back) and with white noise at 15 dB SNR, with the speaker count found automatically; DER with
 no collar and with a 0.25 s collar (qasr.domain.diarization_error), real-time factor on this CPU.
+`--speaker-counts 1` makes monologues instead: one voice must stay one speaker.
 
     python3 scripts/diarization_eval.py --out docs/benchmarks/diarization.json
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import sys
@@ -25,6 +27,7 @@ import numpy.typing as npt
 
 from qasr.adapters.audio.resample import resample
 from qasr.adapters.diarization.builtin import BuiltinDiarizer
+from qasr.app.bootstrap import cpu_model
 from qasr.domain import AudioClip, SpeakerSpan
 from qasr.domain.diarization_error import diarization_error
 from qasr.training.speech import Utterance, Voice, open_speaker
@@ -74,6 +77,8 @@ def conversation(
     order = list(range(speakers))
     rng.shuffle(order)
     turn_count = rng.randint(3 * speakers, 3 * speakers + 4)
+    while speakers == 1 and len(order) < turn_count:  # a monologue: the count must stay 1
+        order.append(0)
     while len(order) < turn_count:  # everyone speaks; nobody answers themselves
         order.append(rng.choice([s for s in range(speakers) if s != order[-1]]))
     pieces: list[tuple[int, npt.NDArray[np.float32]]] = []
@@ -120,17 +125,28 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-count", type=int, default=4, help="conversations per speaker count")
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument(
+        "--speaker-counts", default="2,3,4", help="comma-separated voices per conversation"
+    )
+    parser.add_argument(
+        "--split-gain", type=float, default=None, help="speaker_count's split_gain (tuning)"
+    )
+    parser.add_argument(
+        "--oracle-count", action="store_true", help="give the true count (scores the labelling)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     speaker = open_speaker()
     rng = random.Random(args.seed)
     diarizer = (
-        BuiltinDiarizer() if args.threshold is None else BuiltinDiarizer(threshold=args.threshold)
+        BuiltinDiarizer()
+        if args.split_gain is None
+        else BuiltinDiarizer(split_gain=args.split_gain)
     )
     diarizer.models()
     rows = []
-    for speakers in (2, 3, 4):
+    counts = [int(count) for count in args.speaker_counts.split(",")]
+    for speakers in counts:
         for index in range(args.per_count):
             audio, reference = conversation(speaker, rng, speakers)
             for variant, samples in (
@@ -139,7 +155,10 @@ def main(argv: list[str]) -> int:
                 ("noisy", noisy(audio, rng)),
             ):
                 started = time.perf_counter()
-                turns = diarizer.diarize(AudioClip(samples, RATE, f"{speakers}-{index}-{variant}"))
+                clip = AudioClip(samples, RATE, f"{speakers}-{index}-{variant}")
+                if args.oracle_count:
+                    diarizer.num_speakers = speakers
+                turns = diarizer.diarize(clip)
                 seconds = time.perf_counter() - started
                 row = {
                     "speakers": speakers,
@@ -160,7 +179,7 @@ def main(argv: list[str]) -> int:
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     summary = {}
-    for group in ("all", "clean", "telephone", "noisy", 2, 3, 4):
+    for group in ("all", "clean", "telephone", "noisy", *counts):
         chosen = [
             r for r in rows if group == "all" or r["variant"] == group or r["speakers"] == group
         ]
@@ -173,12 +192,17 @@ def main(argv: list[str]) -> int:
         entry["files"] = len(chosen)
         summary[str(group)] = entry
     audio_total = sum(r["audio_seconds"] for r in rows)
+    cores = len(os.sched_getaffinity(0))  # the cores this process may use, not the host's
     result = {
         "command": "python3 scripts/diarization_eval.py " + " ".join(argv),
-        "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E, MLX), speaker count automatic",
+        "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E, MLX), speaker count "
+        + ("given (oracle)" if args.oracle_count else "automatic")
+        + ", boundaries refined by Viterbi over 1.5 s then 0.75 s window scores",
         "threshold": diarizer.threshold,
-        "machine": f"{platform.machine()} CPU, {platform.system()} (this 2-core machine); "
-        "the H200 RTF was not measured by this run",
+        "split_gain": diarizer.split_gain,
+        "switch_penalty": diarizer.switch_penalty,
+        "machine": f"{cpu_model()} ({platform.machine()}, {cores} cores, shared), "
+        f"{platform.system()}; the H200 RTF was not measured by this run",
         "espeak": speaker.version,
         "seed": args.seed,
         "audio_seconds": round(audio_total, 1),

@@ -4,10 +4,20 @@
 2. The GE2E voice encoder prints overlapping windows (1.5 s, every 0.25 s) inside each region; a
    region shorter than a window is printed whole (down to 0.25 s; shorter ones take the speaker of
    the nearest printed region).
-3. Average-linkage clustering finds the speakers (or as many as asked).
-4. Boundary refinement: each 10 ms frame of speech goes to the speaker whose centroid the windows
-   that cover it resemble most, so a change of speaker lands between windows rather than at a
-   window's edge; runs shorter than 0.3 s join a neighbour.
+3. The speaker count (unless asked for): the larger of two lower estimates, held-out k-means
+   distortion over the window prints (guarded by how distinct the segment centres are,
+   `speaker_count`) and the average-linkage threshold stop over segment prints; each alone
+   misses close pairs of voices that the other sees. Segments then go to the nearest of that
+   many spherical k-means centres of the segment prints (with the true count this scores a
+   collar DER of ~3.6% on the tuning seeds, average linkage ~8%).
+4. Boundary refinement (`resegment`): every 10 ms frame of speech scores each speaker by how much
+   the windows covering it resemble that speaker's centroid, and a Viterbi path with a penalty
+   per change of speaker relabels the frames: first with the 1.5 s windows against the segment
+   centroids, then with short windows (0.75 s every 0.2 s, printed for this) against centroids
+   of the short windows that the first pass put wholly inside one speaker. Short windows place
+   a change within a few frames; the first pass gives them clean centroids to compare with. A
+   speaker left with under `min_speaker_seconds` after the first pass is decoded away (a voice
+   heard that briefly is more likely a mixed segment's print), unless the count was given.
 
 One speaker at a time: overlapped speech goes to the speaker the windows resemble most.
 """
@@ -26,11 +36,25 @@ from qasr.adapters.diarization.clustering import (
     check_speaker_bounds,
     cluster_prints,
 )
+from qasr.adapters.diarization.resegment import (
+    DEFAULT_SWITCH_PENALTY,
+    absorb_short_runs,
+    frame_scores,
+    label_centroids,
+    pure_centroids,
+    resegment,
+    runs,
+)
 from qasr.adapters.diarization.silero_vad import (
     FRAME_SECONDS,
     SileroVAD,
     load_silero_vad,
     speech_probabilities,
+)
+from qasr.adapters.diarization.speaker_count import (
+    DEFAULT_SPLIT_GAIN,
+    estimate_speaker_count,
+    kmeans_labels,
 )
 from qasr.adapters.diarization.speech_regions import (
     RegionRules,
@@ -52,9 +76,12 @@ FRAMES_PER_SECOND = SAMPLE_RATE // HOP  # the voice encoder's 10 ms frames
 WINDOW_FRAMES = 150
 STEP_FRAMES = 25
 MIN_WINDOW_FRAMES = 25
+SHORT_WINDOW_FRAMES = 75  # the second refinement pass: 0.75 s windows...
+SHORT_STEP_FRAMES = 20  # ...every 0.2 s
 DEFAULT_CHANGE_THRESHOLD = 0.75
 DEFAULT_REGION_RULES = RegionRules()
 DEFAULT_MIN_SPEAKER_SECONDS = 2.0
+DEFAULT_MIN_TURN_SECONDS = 0.3  # a shorter run of one speaker inside speech joins a neighbour
 REASSIGN_ROUNDS = 10
 
 
@@ -87,7 +114,10 @@ class BuiltinDiarizer:
         min_speakers: int | None = None,
         max_speakers: int | None = None,
         threshold: float = DEFAULT_THRESHOLD,
+        split_gain: float = DEFAULT_SPLIT_GAIN,
         change_threshold: float = DEFAULT_CHANGE_THRESHOLD,
+        switch_penalty: float = DEFAULT_SWITCH_PENALTY,
+        min_turn_seconds: float = DEFAULT_MIN_TURN_SECONDS,
         min_speaker_seconds: float = DEFAULT_MIN_SPEAKER_SECONDS,
         region_rules: RegionRules = DEFAULT_REGION_RULES,
     ) -> None:
@@ -96,7 +126,10 @@ class BuiltinDiarizer:
         self.min_speakers = min_speakers
         self.max_speakers = max_speakers
         self.threshold = threshold
+        self.split_gain = split_gain
         self.change_threshold = change_threshold
+        self.switch_penalty = switch_penalty
+        self.min_turn_frames = round(min_turn_seconds * FRAMES_PER_SECOND)
         self.min_speaker_seconds = min_speaker_seconds
         self.region_rules = region_rules
         self._models: tuple[SileroVAD, VoiceEncoder] | None = None
@@ -122,20 +155,102 @@ class BuiltinDiarizer:
         for length in np.unique(lengths):
             chosen = np.flatnonzero(lengths == length)
             prints[chosen] = embed_windows(encoder, mels, starts[chosen], int(length))
+        return self._from_prints(encoder, mels, regions, starts, lengths, prints, clip.duration)
+
+    def _from_prints(
+        self,
+        encoder: VoiceEncoder,
+        mels: npt.NDArray[np.float32],
+        regions: list[tuple[int, int]],
+        starts: npt.NDArray[np.int64],
+        lengths: npt.NDArray[np.int64],
+        prints: npt.NDArray[np.float32],
+        duration: float,
+    ) -> tuple[SpeakerSpan, ...]:
+        """Turns from the window prints: segments, count, labels, refined boundaries."""
         segments = _split_at_changes(regions, starts, lengths, prints, self.change_threshold)
         segment_prints = _segment_prints(segments, starts, lengths, prints)
         weights = np.array([end - start for start, end in segments], dtype=np.float64)
-        labels = cluster_prints(
+        labels = kmeans_labels(segment_prints, self._speaker_count(prints, segment_prints, weights))
+        labels = _reassign(segment_prints, labels, weights)
+        if int(labels.max()) == 0:  # one speaker: no boundary between speakers to refine
+            return _turns(segments, labels.tolist(), duration)
+        frame_labels = np.zeros(regions[-1][1], dtype=np.int64)
+        for (start, end), label in zip(segments, labels.tolist(), strict=True):
+            frame_labels[start:end] = label
+        centroids = label_centroids(segment_prints, labels, weights, int(labels.max()) + 1)
+        frame_labels = self._refine(regions, frame_labels, starts, lengths, prints, centroids)
+        light = self._light_speakers(frame_labels, regions, len(centroids))
+        if len(light):  # heard too briefly to be a voice of its own: decode without it
+            kept = np.setdiff1d(np.arange(len(centroids)), light)
+            nearest = kept[np.argmax(centroids[light] @ centroids[kept].T, axis=1)]
+            for speaker, other in zip(light.tolist(), nearest.tolist(), strict=True):
+                frame_labels[frame_labels == speaker] = other  # frames no window covers too
+            centroids[light] = 0.0
+            frame_labels = self._refine(regions, frame_labels, starts, lengths, prints, centroids)
+        short_starts = _short_windows(regions)
+        if len(short_starts):
+            short = embed_windows(encoder, mels, short_starts, SHORT_WINDOW_FRAMES)
+            centroids = pure_centroids(
+                short_starts, SHORT_WINDOW_FRAMES, short, frame_labels, centroids
+            )
+            short_lengths = np.full(len(short_starts), SHORT_WINDOW_FRAMES, dtype=np.int64)
+            frame_labels = self._refine(
+                regions, frame_labels, short_starts, short_lengths, short, centroids
+            )
+        frame_labels = absorb_short_runs(regions, frame_labels, self.min_turn_frames)
+        pieces, speakers = runs(regions, frame_labels)
+        return _turns(pieces, speakers, duration)
+
+    def _light_speakers(
+        self, frame_labels: npt.NDArray[np.int64], regions: list[tuple[int, int]], speakers: int
+    ) -> npt.NDArray[np.int64]:
+        """Speakers with less than `min_speaker_seconds` of speech after refinement, lightest
+        first, as many as the floor (`num_speakers` or `min_speakers`) allows to go."""
+        if self.num_speakers is not None or self.min_speaker_seconds <= 0:
+            return np.zeros(0, dtype=np.int64)
+        speech = np.concatenate([frame_labels[start:end] for start, end in regions])
+        frames = np.bincount(speech, minlength=speakers)
+        light = np.argsort(frames, kind="stable")
+        light = light[frames[light] < self.min_speaker_seconds * FRAMES_PER_SECOND]
+        return light[: max(0, speakers - (self.min_speakers or 1))]
+
+    def _refine(
+        self,
+        regions: list[tuple[int, int]],
+        frame_labels: npt.NDArray[np.int64],
+        starts: npt.NDArray[np.int64],
+        lengths: npt.NDArray[np.int64],
+        prints: npt.NDArray[np.float32],
+        centroids: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.int64]:
+        scores, covered = frame_scores(starts, lengths, prints, centroids, len(frame_labels))
+        return resegment(regions, frame_labels, scores, covered, switch_penalty=self.switch_penalty)
+
+    def _speaker_count(
+        self,
+        window_prints: npt.NDArray[np.float32],
+        segment_prints: npt.NDArray[np.float32],
+        weights: npt.NDArray[np.float64],
+    ) -> int:
+        if self.num_speakers is not None:
+            return self.num_speakers
+        held_out = estimate_speaker_count(
+            window_prints,
+            min_speakers=self.min_speakers,
+            max_speakers=self.max_speakers,
+            split_gain=self.split_gain,
+            centre_prints=segment_prints,
+        )
+        linkage = cluster_prints(
             segment_prints,
             threshold=self.threshold,
-            num_speakers=self.num_speakers,
             min_speakers=self.min_speakers,
             max_speakers=self.max_speakers,
             weights=weights,
             min_weight=self.min_speaker_seconds * FRAMES_PER_SECOND,
         )
-        labels = _reassign(segment_prints, labels, weights)
-        return _turns(segments, labels.tolist(), clip.duration)
+        return max(held_out, int(linkage.max()) + 1)
 
     def _regions(self, vad: SileroVAD, samples: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
         """Speech regions in 10 ms frames."""
@@ -168,6 +283,17 @@ def _windows(regions: list[tuple[int, int]]) -> tuple[npt.NDArray[np.int64], npt
         starts.extend(firsts)
         lengths.extend([WINDOW_FRAMES] * len(firsts))
     return np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
+
+
+def _short_windows(regions: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
+    """Starts of the refinement pass's short windows, every SHORT_STEP_FRAMES in each region
+    that holds one."""
+    starts = [
+        first
+        for start, end in regions
+        for first in range(start, end - SHORT_WINDOW_FRAMES + 1, SHORT_STEP_FRAMES)
+    ]
+    return np.array(starts, dtype=np.int64)
 
 
 def _split_at_changes(
