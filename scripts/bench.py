@@ -139,8 +139,8 @@ def build_checkpoint(size: str, folder: Path, tokenizer_dir: Path | None) -> Non
         write_qwen_tokenizer_files(folder)
 
 
-def _official_modules() -> Any:
-    """Import qwen_asr's transformers backend without `qwen_asr/__init__` (which pulls in
+def qwen_asr_without_init() -> None:
+    """Make `qwen_asr.*` importable without running `qwen_asr/__init__` (which pulls in
     librosa, soundfile and the demo stack that a GPU image may lack)."""
     if "qwen_asr" not in sys.modules:
         spec = importlib.util.find_spec("qwen_asr")
@@ -148,6 +148,11 @@ def _official_modules() -> Any:
         package = types.ModuleType("qwen_asr")
         package.__path__ = list(spec.submodule_search_locations)
         sys.modules["qwen_asr"] = package
+
+
+def _official_modules() -> Any:
+    """qwen_asr's transformers backend (qwen_asr/__init__ skipped)."""
+    qwen_asr_without_init()
     import qwen_asr.core.transformers_backend as backend
 
     return backend

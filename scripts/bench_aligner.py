@@ -16,8 +16,6 @@ import platform
 import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench import median_seconds, qwen_asr_without_init  # noqa: E402
 from tests.support.official import FULL_06B_AUDIO, FULL_06B_TEXT  # noqa: E402
 
 # Imported by the official forced aligner at module level, used only for Japanese words (nagisa)
@@ -47,12 +47,7 @@ def official_importable() -> list[str]:
         except ImportError:
             sys.modules[name] = types.ModuleType(name)
             stubbed.append(name)
-    if "qwen_asr" not in sys.modules:
-        spec = importlib.util.find_spec("qwen_asr")
-        assert spec is not None and spec.submodule_search_locations is not None
-        package = types.ModuleType("qwen_asr")
-        package.__path__ = list(spec.submodule_search_locations)
-        sys.modules["qwen_asr"] = package
+    qwen_asr_without_init()
     return stubbed
 
 
@@ -75,16 +70,6 @@ WORDS = [
     "text",
 ]
 WORDS_PER_SECOND = 2.5
-
-
-def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def clip_and_text(seconds: float, seed: int) -> tuple[np.ndarray, str]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,21 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench import median_seconds  # noqa: E402
 from bench_decode_step import time_tokens  # noqa: E402
 from count_kernels import load_thinker  # noqa: E402
 
 Op = Callable[[], Any]
 Build = Callable[[int], list[Any]]  # n -> the arrays of n copies of an op, left lazy
-
-
-def median_seconds(fn: Callable[[], None], rounds: int) -> float:
-    fn()  # warm-up: allocator, kernel JIT
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def copies_of(op: Op) -> Build:
@@ -72,6 +62,7 @@ def bandwidth(rounds: int) -> float:
 def step_ops(thinker: Any, batch: int, prompt: int) -> list[tuple[str, int, Build, int]]:
     """(name, times per step, its copies, bytes it moves) for every op of one decode step."""
     from qasr.adapters.mlx.backend import mx
+    from qasr.adapters.mlx.model.mrope import rope_from_start
     from qasr.adapters.mlx.model.text_decoder import _swiglu
 
     model = thinker.model
@@ -98,16 +89,8 @@ def step_ops(thinker: Any, batch: int, prompt: int) -> list[tuple[str, int, Buil
     mx.eval(x, qkv, qn, kn, vt, keys, values, heads, attended, gate, up, hidden, logits)
     wavelengths = model._wavelengths
 
-    def rope(h: mx.array) -> mx.array:
-        return mx.fast.rope(
-            h,
-            h.shape[-1],
-            traditional=False,
-            base=None,
-            scale=1.0,
-            offset=prompt,
-            freqs=wavelengths,
-        )
+    def rope(heads: mx.array) -> mx.array:
+        return rope_from_start(heads, wavelengths, prompt)
 
     def cache_writes(n: int) -> list[mx.array]:
         # Chained as in the cache: each update may write in place into the one before.

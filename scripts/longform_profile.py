@@ -25,21 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from batch_bench import write_model  # noqa: E402
-
-
-def speech_like(seconds: float, rate: int = 16_000) -> np.ndarray:
-    """Noise with a 3 Hz loudness envelope, as batch_bench's files."""
-    n = int(seconds * rate)
-    rng = np.random.default_rng(0)
-    envelope = 0.5 + 0.5 * np.sin(np.arange(n) / rate * 2 * np.pi * 3)
-    return (rng.standard_normal(n) * 0.1 * envelope).astype(np.float32)
+from bench import speech_like  # noqa: E402
 
 
 class Timers:
