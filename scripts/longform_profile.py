@@ -47,7 +47,7 @@ class Timers:
             before = {stage: self.seconds.get(stage, 0.0) for stage in inner}
             start = time.perf_counter()
             result = fn(*args, **kwargs)
-            mx.eval([x for x in _arrays(result)])
+            mx.eval(_arrays(result))
             spent = time.perf_counter() - start
             # A stage that calls another stage reports only its own share.
             spent -= sum(self.seconds.get(stage, 0.0) - before[stage] for stage in inner)
@@ -65,11 +65,8 @@ def _arrays(value: Any) -> list[Any]:
         return [value]
     if isinstance(value, (list, tuple)):
         return [x for item in value for x in _arrays(item)]
-    for name in ("hidden", "cache"):  # the prefill's record
-        if hasattr(value, name):
-            return _arrays(getattr(value, name))
-    if hasattr(value, "keys") and hasattr(value, "values") and not isinstance(value, dict):
-        return [x for x in (value.keys, value.values) if x is not None]
+    if hasattr(value, "hidden"):  # the prefill's record: its hidden states need its whole cache
+        return [value.hidden]
     return []
 
 
