@@ -334,12 +334,7 @@ def _reassign(
     wrong group is moved back here. The speaker count does not change."""
     speakers = int(labels.max()) + 1
     for _ in range(REASSIGN_ROUNDS):
-        centroids = np.zeros((speakers, prints.shape[1]))
-        for speaker in range(speakers):
-            mine = labels == speaker
-            if mine.any():
-                centroids[speaker] = (weights[mine, None] * prints[mine]).sum(axis=0)
-        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        centroids = label_centroids(prints, labels, weights, speakers)
         moved = np.argmax(prints @ centroids.T, axis=1)
         if np.array_equal(moved, labels) or len(np.unique(moved)) < len(np.unique(labels)):
             break
