@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qasr.adapters.mlx.text.prompt import build_prompt, fix_repetitions, parse_asr_output
@@ -168,6 +168,7 @@ raw_outputs = st.lists(pieces, max_size=7).map("".join)
 
 @settings(max_examples=150, deadline=None)
 @given(raw=raw_outputs, user_language=st.sampled_from([None, "", "English", "Chinese"]))
+@example(raw="0\nlanguage English<asr_text>", user_language=None)  # a line before the language
 def test_parse_asr_output_equals_official(raw: str, user_language: str | None) -> None:
     pytest.importorskip("qwen_asr")
     from qwen_asr.inference.utils import parse_asr_output as official

@@ -104,7 +104,8 @@ def test_prompt_ids_need_a_single_audio_pad_token() -> None:
         ("just text, no tag ", None, ("", "just text, no tag")),
         ("Hello.", "English", ("English", "Hello.")),
         ("\n\nlanguage German\nmore<asr_text>Hallo", None, ("German", "Hallo")),
-        ("first line\nlanguage German<asr_text>Hallo", None, ("", "Hallo")),
+        # The official parser skips lines before the one that starts with "language".
+        ("first line\nlanguage German<asr_text>Hallo", None, ("German", "Hallo")),
         ("language <asr_text>x", None, ("", "x")),
         ("   ", None, ("", "")),
         (None, "English", ("", "")),

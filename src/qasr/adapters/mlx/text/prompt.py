@@ -146,7 +146,8 @@ def parse_asr_output(raw: str | None, user_language: str | None = None) -> tuple
     """Split the model's raw text into (language, text); ("", "") for silence.
 
     With `user_language` (the language was forced) the whole output is text. Otherwise the part
-    before `<asr_text>` names the language on its first non-blank line; "language None" means
+    before `<asr_text>` names the language on its first line that starts with "language" (other
+    lines before it are skipped, as the official parser skips them); "language None" means
     no speech; no tag at all means the whole output is text in an unknown language. The
     language is capitalised as the model wrote it, not checked against the supported list.
     """
@@ -172,7 +173,7 @@ def parse_asr_output(raw: str | None, user_language: str | None = None) -> tuple
             name = line[len(LANGUAGE_PREFIX) :].strip()
             if name:
                 language = _canonical_name(name)
-        break
+            break
     return language, transcript.strip()
 
 
