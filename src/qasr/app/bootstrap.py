@@ -118,12 +118,11 @@ def build_recognizer(
     num_draft_tokens: int | None = None,
 ) -> Recognizer:
     from qasr.adapters.mlx.prefix_recognizer import PrefixMlxRecognizer
-    from qasr.adapters.mlx.recognizer import DEFAULT_BATCH_SIZE, DEFAULT_DRAFT_TOKENS
+    from qasr.adapters.mlx.recognizer import DEFAULT_DRAFT_TOKENS
 
     # Decodes as MlxRecognizer does; it can also continue a forced prefix (streaming, ADR 0020).
-    recognizer = PrefixMlxRecognizer.from_pretrained(
-        model, dtype=dtype, batch_size=batch_size or DEFAULT_BATCH_SIZE
-    )
+    # No batch size: the recognizer picks one for its device (adapters/mlx/batch_size.py).
+    recognizer = PrefixMlxRecognizer.from_pretrained(model, dtype=dtype, batch_size=batch_size)
     if draft_model is None:
         if num_draft_tokens is not None:
             raise InvalidInputError("num_draft_tokens needs a draft model (--draft-model)")

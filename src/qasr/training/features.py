@@ -2,8 +2,8 @@
 
 Computing a clip's log-mel (float64 STFT, docs/adr/0007) cost more host time per step than the
 step of a tiny model, and it gives the same numbers every epoch and every run. `FeatureCache`
-computes each clip's features once (the recognizer's `clip_samples`, then its log-mel in numpy
-float64, equal to `log_mel_spectrogram`: training sees what inference will), in parallel
+computes each clip's features once (the recognizer's `clip_samples`, then its log-mel, the
+recognizer's own numpy float64 code: training sees what inference will), in parallel
 processes, and stores them frame-major in one float32 file that later runs memory-map:
 
     <root>/<key>/mels.f32     [total frames, n_mels] float32, the clips one after the other
@@ -33,7 +33,7 @@ import numpy.typing as npt
 from qasr.errors import InvalidInputError
 from qasr.training.manifest import Example
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the log-mel through numpy.fft (docs/adr/0007)
 MELS = "mels.f32"
 INDEX = "index.json"
 ProgressSink = Callable[[str], None]
@@ -49,34 +49,12 @@ def cache_key(examples: Sequence[Example], n_mels: int) -> str:
     return digest.hexdigest()[:24]
 
 
-def _dft_basis(n_fft: int) -> npt.NDArray[np.float64]:
-    # mel.py's basis: periodic-Hann-windowed cosines then negated sines, angles reduced mod n_fft.
-    sample = np.arange(n_fft)
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * sample / n_fft)
-    turns = (np.arange(n_fft // 2 + 1)[:, None] * sample[None, :]) % n_fft
-    angle = 2.0 * np.pi * turns / n_fft
-    return np.concatenate([np.cos(angle) * window, -np.sin(angle) * window], axis=0).T
-
-
 def numpy_log_mel(samples: npt.NDArray[np.float32], n_mels: int) -> npt.NDArray[np.float32]:
-    """`mel.log_mel_spectrogram` in numpy, float64 like it, so equal to float32 rounding
-    (tested): [frames, n_mels]. numpy's BLAS is there wherever numpy is, while MLX's CPU float64
-    matmul falls back to the reference BLAS on machines without OpenBLAS (a GPU image)."""
-    from qasr.adapters.mlx.model.mel import HOP_LENGTH, N_FFT, mel_filterbank
+    """`mel.log_mel_spectrogram` as numpy, frame-major: [frames, n_mels] float32."""
+    from qasr.adapters.mlx.model.mel import numpy_log_mel as log_mel
 
-    clip = np.asarray(samples, dtype=np.float32).astype(np.float64)
-    half = N_FFT // 2
-    padded = np.concatenate([clip[1 : half + 1][::-1], clip, clip[-half - 1 : -1][::-1]])
-    n_frames = clip.size // HOP_LENGTH
-    frames = np.lib.stride_tricks.as_strided(
-        padded, shape=(n_frames, N_FFT), strides=(HOP_LENGTH * 8, 8), writeable=False
-    )
-    spectrum = frames @ _dft_basis(N_FFT)
-    bins = N_FFT // 2 + 1
-    power = np.square(spectrum[:, :bins]) + np.square(spectrum[:, bins:])
-    log_mel = np.log10(np.maximum(power @ mel_filterbank(n_mels), 1e-10))
-    floor = np.float32(log_mel.max() - 8.0)
-    return (np.maximum(log_mel.astype(np.float32), floor) + np.float32(4.0)) / np.float32(4.0)
+    mel: npt.NDArray[np.float32] = log_mel(samples, n_mels)
+    return mel.T
 
 
 def clip_features(path: Path, n_mels: int) -> npt.NDArray[np.float32]:

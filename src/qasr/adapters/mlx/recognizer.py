@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import attrs
 import numpy as np
 
 from qasr.adapters.mlx.backend import default_dtype, mx, parse_dtype
+from qasr.adapters.mlx.batch_size import CPU_BATCH_SIZE, RowShape, auto_batch_size
 from qasr.adapters.mlx.checkpoint.files import resolve_model_folder
 from qasr.adapters.mlx.checkpoint.reading import LoadedThinker, load_thinker
 from qasr.adapters.mlx.model.generate import (
@@ -25,7 +27,12 @@ from qasr.adapters.mlx.model.generate import (
     greedy_generate,
 )
 from qasr.adapters.mlx.model.kv_cache import KVCache
-from qasr.adapters.mlx.model.mel import log_mel_spectrogram
+from qasr.adapters.mlx.model.mel import (
+    log_mel_batch,
+    log_mel_spectrogram,
+    mel_workers,
+    numpy_log_mel,
+)
 from qasr.adapters.mlx.model.prefilled_decoder import PrefilledDecoder
 from qasr.adapters.mlx.model.speculative import check_draft_tokens, speculative_generate
 from qasr.adapters.mlx.model.static_decoder import (
@@ -51,7 +58,7 @@ from qasr.domain import (
 from qasr.errors import CheckpointError, InvalidInputError, UnknownLanguageError
 from qasr.ports import ContinuationOptions
 
-DEFAULT_BATCH_SIZE = 8
+DEFAULT_BATCH_SIZE = CPU_BATCH_SIZE  # a CPU's; None asks for auto_batch_size (batch_size.py)
 DEFAULT_DRAFT_TOKENS = 4  # mlx-qwen3-asr's default; ADR 0021 has the measurements
 _DEFAULT_OPTIONS = RecognitionOptions()
 
@@ -85,12 +92,12 @@ class MlxRecognizer:
         tokenizer: Tokenizer,
         *,
         source: str,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_size: int | None = None,
         draft: MlxRecognizer | None = None,
         num_draft_tokens: int = DEFAULT_DRAFT_TOKENS,
         decode_step: str | None = None,
     ) -> None:
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise InvalidInputError(f"batch size must be at least 1, got {batch_size}")
         if thinker.config.is_aligner:
             raise CheckpointError(
@@ -132,7 +139,7 @@ class MlxRecognizer:
 
     @classmethod
     def from_pretrained(
-        cls, model: str | Path, *, dtype: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+        cls, model: str | Path, *, dtype: str | None = None, batch_size: int | None = None
     ) -> MlxRecognizer:
         folder = resolve_model_folder(model)
         thinker = load_thinker(folder, parse_dtype(dtype) or default_dtype())
@@ -151,15 +158,53 @@ class MlxRecognizer:
                 )
         # Similar lengths batch together so that little is padded; results keep the input order.
         order = sorted(range(len(clips)), key=lambda index: clips[index].num_samples)
+        size = self.batch_size or auto_batch_size(self._row_shape())
+        batches = [order[first : first + size] for first in range(0, len(order), size)]
         transcripts: dict[int, Transcript] = {}
-        for first in range(0, len(order), self.batch_size):
-            batch = order[first : first + self.batch_size]
-            decoded = self.decode_batch(
-                [clips[index].samples for index in batch], [options[index] for index in batch]
-            )
-            for index, result in zip(batch, decoded, strict=True):
-                transcripts[index] = self._transcript(clips[index], options[index], result)
+        # The host computes the next batch's log-mels while the device decodes this one.
+        with ThreadPoolExecutor(mel_workers(size), thread_name_prefix="qasr-mel") as pool:
+            upcoming = self._submit_mels(pool, clips, options, batches[0]) if batches else []
+            for number, batch in enumerate(batches):
+                mels = [None if mel is None else mel.result() for mel in upcoming]
+                if number + 1 < len(batches):
+                    upcoming = self._submit_mels(pool, clips, options, batches[number + 1])
+                decoded = self.decode_batch(
+                    [clips[index].samples for index in batch],
+                    [options[index] for index in batch],
+                    mels=mels,
+                )
+                for index, result in zip(batch, decoded, strict=True):
+                    transcripts[index] = self._transcript(clips[index], options[index], result)
         return [transcripts[index] for index in range(len(clips))]
+
+    def _submit_mels(
+        self,
+        pool: ThreadPoolExecutor,
+        clips: Sequence[AudioClip],
+        options: Sequence[RecognitionOptions],
+        batch: Sequence[int],
+    ) -> list[Future[np.ndarray] | None]:
+        """The log-mels of a batch's plain clips, computing (a stream's clip is None: its mel is
+        taken window by window in `_encode`)."""
+        pad_short = self.thinker.config.pads_short_clips
+        return [
+            pool.submit(numpy_log_mel, model_input_samples(clips[index].samples, pad_short))
+            if reuse_mode(options[index]) is None
+            else None
+            for index in batch
+        ]
+
+    def _row_shape(self) -> RowShape:
+        text = self.thinker.model.model.config
+        audio = self.thinker.model.audio_tower.config
+        return RowShape(
+            layers=text.num_hidden_layers,
+            kv_heads=text.num_key_value_heads,
+            head_dim=text.head_dim,
+            n_mels=audio.num_mel_bins,
+            stem_channels=audio.downsample_hidden_size,
+            itemsize=self.thinker.dtype.size,
+        )
 
     @staticmethod
     def _transcript(clip: AudioClip, options: RecognitionOptions, decoded: Decoded) -> Transcript:
@@ -172,10 +217,14 @@ class MlxRecognizer:
         return self.decode_batch([samples], [options])[0]
 
     def decode_batch(
-        self, samples: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
+        self,
+        samples: Sequence[np.ndarray],
+        options: Sequence[RecognitionOptions],
+        *,
+        mels: Sequence[np.ndarray | None] | None = None,
     ) -> list[Decoded]:
         """Greedy-decode clips together; each result equals that clip's own `decode`, with or
-        without a draft model."""
+        without a draft model. `mels` may bring the clips' log-mels, already computed."""
         if not samples:
             return []
         pad_short = self.thinker.config.pads_short_clips
@@ -189,7 +238,7 @@ class MlxRecognizer:
             locks.enter_context(self.thinker.lock)
             if self.draft is not None and self.draft.thinker.lock is not self.thinker.lock:
                 locks.enter_context(self.draft.thinker.lock)
-            prefill = self._prefill(clips, options)
+            prefill = self._prefill(clips, options, mels)
             first_logits = self.thinker.model.logits(prefill.hidden[:, -1, :])
             target = prefill.decoder(self.thinker.model, room)
             if self.draft is None:
@@ -201,7 +250,7 @@ class MlxRecognizer:
                     max_new_tokens=max(budgets),
                 )
             else:
-                draft_prefill = self.draft._prefill(clips, options)
+                draft_prefill = self.draft._prefill(clips, options, mels)
                 result = speculative_generate(
                     target,
                     draft_prefill.decoder(self.draft.thinker.model, room),
@@ -245,10 +294,13 @@ class MlxRecognizer:
         )
 
     def _prefill(
-        self, clips: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
+        self,
+        clips: Sequence[np.ndarray],
+        options: Sequence[RecognitionOptions],
+        mels: Sequence[np.ndarray | None] | None = None,
     ) -> _Prefill:
         model = self.thinker.model
-        audios, pieces = self._encode(clips, options)
+        audios, pieces = self._encode(clips, options, mels)
         prompts = [
             self._prompt_ids(option, audio.shape[0])
             for audio, option in zip(audios, options, strict=True)
@@ -282,7 +334,10 @@ class MlxRecognizer:
         return self.thinker.config.audio_token_id
 
     def _encode(
-        self, clips: Sequence[np.ndarray], options: Sequence[RecognitionOptions]
+        self,
+        clips: Sequence[np.ndarray],
+        options: Sequence[RecognitionOptions],
+        given: Sequence[np.ndarray | None] | None = None,
     ) -> tuple[list[mx.array], list[list[Segment] | None]]:
         """Audio tokens per clip; a stream's clip is encoded window by window, with the
         segments they form (stream_reuse.py), the others together as one batch."""
@@ -298,7 +353,11 @@ class MlxRecognizer:
             # Window-sized mel blocks: a complete window's frames then never depend on its length.
             mel = log_mel_spectrogram(clip, frames_per_chunk=encoder.config.window_frames)
             audios[index], pieces[index] = self.work.encode(encoder, mel, dtype, reuse)
-        mels = [log_mel_spectrogram(clips[index]).astype(dtype) for index in plain]
+        known: list[np.ndarray | mx.array | None] = list(given or [None] * len(clips))
+        missing = [index for index in plain if known[index] is None]
+        for index, mel in zip(missing, log_mel_batch([clips[i] for i in missing]), strict=True):
+            known[index] = mel
+        mels = [mx.array(known[index]).astype(dtype) for index in plain]  # type: ignore[arg-type]
         for index, audio in zip(plain, encoder.encode_batch(mels), strict=True):
             audios[index] = audio
         return [audio for audio in audios if audio is not None], pieces
@@ -307,7 +366,7 @@ class MlxRecognizer:
         return {
             **self.thinker.describe(self.source),
             "vocab_size": self.thinker.model.model.config.vocab_size,
-            "batch_size": self.batch_size,
+            "batch_size": self.batch_size or "auto",
             "draft_model": None if self.draft is None else self.draft.source,
             "num_draft_tokens": self.num_draft_tokens,
             "languages": [language.name for language in prompt_languages()],

@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qasr.adapters.mlx.backend import mx
-from qasr.adapters.mlx.model.mel import MIN_SAMPLES, log_mel_spectrogram, mel_filterbank
+from qasr.adapters.mlx.model.mel import (
+    MIN_SAMPLES,
+    log_mel_batch,
+    log_mel_spectrogram,
+    mel_filterbank,
+)
 from qasr.errors import InvalidInputError
 
 RATE = 16_000
@@ -171,3 +176,30 @@ def test_features_equal_the_float64_reference(samples: np.ndarray) -> None:
     # qasr computes in float64 too and returns float32: the difference is float32 rounding.
     ours = np.array(log_mel_spectrogram(samples))
     np.testing.assert_allclose(ours, reference_log_mel(samples), rtol=0, atol=1e-6)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    lengths=st.lists(st.integers(MIN_SAMPLES, 40_000), min_size=0, max_size=5),
+    workers=st.sampled_from([None, 1, 2, 3]),
+)
+def test_a_batch_in_threads_equals_the_clips_one_by_one(lengths, workers):
+    clips = [noise(length, seed) for seed, length in enumerate(lengths)]
+    batch = log_mel_batch(clips, workers=workers)
+    assert len(batch) == len(clips)
+    for clip, mel in zip(clips, batch, strict=True):
+        np.testing.assert_array_equal(np.array(mel), np.array(log_mel_spectrogram(clip)))
+
+
+def test_a_bad_clip_in_a_batch_fails_as_it_would_alone():
+    with pytest.raises(InvalidInputError, match="pad short clips"):
+        log_mel_batch([noise(1600), np.zeros(10, np.float32)], workers=2)
+
+
+@settings(max_examples=10, deadline=None)
+@given(n_samples=st.integers(MIN_SAMPLES, 30_000), block=st.integers(1, 200))
+def test_the_blocks_the_frames_are_taken_in_do_not_change_them(n_samples, block):
+    clip = noise(n_samples, 7)
+    whole = np.array(log_mel_spectrogram(clip))
+    blocks = np.array(log_mel_spectrogram(clip, frames_per_chunk=block))
+    np.testing.assert_array_equal(blocks, whole)

@@ -9,15 +9,19 @@ so a long clip is transformed in chunks but clamped once at the end.
 Precision: the reference's torch path computes the STFT in float32, whose rounding error is
 relative to a frame's energy; quiet mel bins of loud frames (mostly single-FFT-bin low mel bins)
 end up ~3e-5 (6 s of speech) to 6.4e-5 (20 minutes) from the exact value. An MLX float32 FFT
-errs as much but elsewhere, so the two differed by up to ~6e-5. We compute the STFT as a matmul
-with a float64 DFT basis instead (float64 runs on the CPU stream on every platform, ~0.1-0.3 s
-per audio minute here), so we match the transformers float64 numpy path to ~1.2e-7 and are
-never further from the torch path than the exact spectrum is.
+errs as much but elsewhere, so the two differed by up to ~6e-5. We compute the STFT in float64
+with numpy's FFT instead (on the host, in every platform; ~0.04 s per audio minute on one core
+here), so we match the transformers float64 numpy path to ~1.2e-7 and are never further from
+the torch path than the exact spectrum is. numpy releases the GIL in its FFT and matmul, so a
+batch of clips transforms in parallel threads while the accelerator is busy.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -74,34 +78,70 @@ def mel_filterbank(
 
 
 @functools.lru_cache(maxsize=2)
-def _windowed_dft_basis(n_fft: int = N_FFT) -> mx.array:
-    """[n_fft, 2 * (n_fft // 2 + 1)] float64: Hann-windowed cosines, then sines."""
-    sample = np.arange(n_fft)
+def _hann_window(n_fft: int = N_FFT) -> npt.NDArray[np.float64]:
     # A periodic Hann window, as torch.hann_window(n_fft) builds it.
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * sample / n_fft)
-    # Reducing k * n modulo n_fft keeps the angles small, so cos/sin stay exact to 1 ulp.
-    turns = (np.arange(n_fft // 2 + 1)[:, None] * sample[None, :]) % n_fft
-    angle = 2.0 * np.pi * turns / n_fft
-    basis = np.concatenate([np.cos(angle) * window, -np.sin(angle) * window], axis=0)
-    return mx.array(np.ascontiguousarray(basis.T), dtype=mx.float64)
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)
+    window.setflags(write=False)
+    return window
 
 
-def _reflect_pad(samples: mx.array, width: int) -> mx.array:
-    # numpy/torch "reflect": the edge sample is not repeated.
-    head = samples[1 : width + 1][::-1]
-    tail = samples[-width - 1 : -1][::-1]
-    return mx.concatenate([head, samples, tail])
-
-
-def _log10_mel(padded: mx.array, first: int, count: int, filters: mx.array) -> mx.array:
+def _log10_mel(
+    padded: npt.NDArray[np.float64], first: int, count: int, filters: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """log10 of the mel power of frames [first, first + count), float64 [count, n_mels]."""
-    frames = mx.as_strided(
-        padded, shape=(count, N_FFT), strides=(HOP_LENGTH, 1), offset=first * HOP_LENGTH
+    frames = np.lib.stride_tricks.as_strided(
+        padded[first * HOP_LENGTH :],
+        shape=(count, N_FFT),
+        strides=(HOP_LENGTH * padded.itemsize, padded.itemsize),
+        writeable=False,
     )
-    spectrum = frames @ _windowed_dft_basis()
-    bins = N_FFT // 2 + 1
-    power = mx.square(spectrum[:, :bins]) + mx.square(spectrum[:, bins:])
-    return mx.log10(mx.maximum(power @ filters, _LOG_FLOOR))
+    spectrum = np.fft.rfft(frames * _hann_window(), axis=1)
+    power = np.square(spectrum.real) + np.square(spectrum.imag)
+    return np.log10(np.maximum(power @ filters, _LOG_FLOOR))
+
+
+def numpy_log_mel(
+    samples: npt.ArrayLike | mx.array,
+    n_mels: int = 128,
+    *,
+    frames_per_chunk: int = FRAMES_PER_CHUNK,
+) -> npt.NDArray[np.float32]:
+    """`log_mel_spectrogram` as a numpy array: float32 [n_mels, len(samples) // 160].
+
+    numpy releases the GIL inside its FFT and matmul, so clips transform in parallel threads
+    (`log_mel_batch`), and it brings its own BLAS wherever it is installed.
+    """
+    # The reference quantises its input to float32 first; so do we, then widen exactly.
+    if isinstance(samples, mx.array):
+        samples = np.array(samples.astype(mx.float32))
+    clip = np.asarray(samples, dtype=np.float32)
+    if clip.ndim != 1:
+        raise InvalidInputError(
+            f"log-mel needs 1-D mono samples, got shape {tuple(clip.shape)}; mix channels first"
+        )
+    if clip.size < MIN_SAMPLES:
+        raise InvalidInputError(
+            f"log-mel needs at least {MIN_SAMPLES} samples ({1000 * MIN_SAMPLES / SAMPLE_RATE:.1f}"
+            f" ms at 16 kHz), got {clip.size}; pad short clips with zeros"
+        )
+    if frames_per_chunk < 1:
+        raise InvalidInputError(f"frames_per_chunk must be positive, got {frames_per_chunk}")
+    n_frames = clip.size // HOP_LENGTH
+    # numpy/torch "reflect" padding: the edge sample is not repeated.
+    padded = np.pad(clip.astype(np.float64), N_FFT // 2, mode="reflect")
+    filters = mel_filterbank(n_mels)
+    log_mel = np.empty((n_mels, n_frames), dtype=np.float32)
+    loudest = -np.inf
+    for first in range(0, n_frames, frames_per_chunk):
+        count = min(frames_per_chunk, n_frames - first)
+        chunk = _log10_mel(padded, first, count, filters)
+        loudest = max(loudest, float(chunk.max()))
+        # Kept as float32 so memory stays at the output's size; clamping needs the max of all.
+        log_mel[:, first : first + count] = chunk.T
+    np.maximum(log_mel, np.float32(loudest - _DYNAMIC_RANGE), out=log_mel)
+    log_mel += np.float32(4.0)
+    log_mel /= np.float32(4.0)
+    return log_mel
 
 
 def log_mel_spectrogram(
@@ -116,37 +156,22 @@ def log_mel_spectrogram(
     1-D clip of at least `MIN_SAMPLES` (201) samples; pad shorter clips with zeros (the official
     pipeline pads clips to 0.5 s).
     """
-    # The reference quantises its input to float32 first; so do we, then widen exactly.
-    clip = (
-        samples.astype(mx.float32)
-        if isinstance(samples, mx.array)
-        else mx.array(np.asarray(samples, dtype=np.float32))
-    )
-    if clip.ndim != 1:
-        raise InvalidInputError(
-            f"log-mel needs 1-D mono samples, got shape {tuple(clip.shape)}; mix channels first"
-        )
-    if clip.size < MIN_SAMPLES:
-        raise InvalidInputError(
-            f"log-mel needs at least {MIN_SAMPLES} samples ({1000 * MIN_SAMPLES / SAMPLE_RATE:.1f}"
-            f" ms at 16 kHz), got {clip.size}; pad short clips with zeros"
-        )
-    if frames_per_chunk < 1:
-        raise InvalidInputError(f"frames_per_chunk must be positive, got {frames_per_chunk}")
-    n_frames = clip.size // HOP_LENGTH
-    with mx.stream(mx.cpu):  # float64 exists only on the CPU
-        padded = _reflect_pad(clip.astype(mx.float64), N_FFT // 2)
-        filters = mx.array(mel_filterbank(n_mels), dtype=mx.float64)
-        chunks, loudest = [], -np.inf
-        for first in range(0, n_frames, frames_per_chunk):
-            count = min(frames_per_chunk, n_frames - first)
-            log_mel = _log10_mel(padded, first, count, filters)
-            loudest = max(loudest, log_mel.max().item())
-            # Kept as float32 so memory stays at the output's size; clamping needs the max of all.
-            chunks.append(log_mel.astype(mx.float32))
-            mx.eval(chunks[-1])
-        log_mel = mx.concatenate(chunks, axis=0).T
-        floor = mx.array(loudest - _DYNAMIC_RANGE, dtype=mx.float32)
-        features = (mx.maximum(log_mel, floor) + 4.0) / 4.0
-        mx.eval(features)
-    return features
+    return mx.array(numpy_log_mel(samples, n_mels, frames_per_chunk=frames_per_chunk))
+
+
+def mel_workers(clips: int) -> int:
+    """Threads for `clips` log-mels: one per clip, at most one per core (and at most 16)."""
+    return max(1, min(clips, os.cpu_count() or 1, 16))
+
+
+def log_mel_batch(
+    clips: Sequence[npt.ArrayLike], n_mels: int = 128, *, workers: int | None = None
+) -> list[mx.array]:
+    """`log_mel_spectrogram` of each clip, the clips in parallel threads (the host's cores
+    are otherwise idle while a GPU encodes and decodes). The results equal one-by-one calls."""
+    count = mel_workers(len(clips)) if workers is None else workers
+    if count <= 1 or len(clips) <= 1:
+        return [log_mel_spectrogram(clip, n_mels) for clip in clips]
+    with ThreadPoolExecutor(count, thread_name_prefix="qasr-mel") as pool:
+        mels = list(pool.map(lambda clip: numpy_log_mel(clip, n_mels), clips))
+    return [mx.array(mel) for mel in mels]
