@@ -118,8 +118,15 @@ def machine() -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    names = ("qasr", "mlx", "torch", "transformers", "qwen-asr", "numpy")
-    return {name: version(name) for name in names}
+    from importlib.metadata import PackageNotFoundError
+
+    found = {}
+    for name in ("qasr", "mlx", "torch", "transformers", "qwen-asr", "numpy"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:  # on the path but not installed (a staged GPU machine)
+            found[name] = "not installed (imported from the path)"
+    return found
 
 
 def main() -> None:
