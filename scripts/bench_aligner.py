@@ -129,6 +129,21 @@ def versions() -> dict[str, str]:
     return found
 
 
+def differences(
+    mine: list[tuple[str, float, float]], theirs: list[tuple[str, float, float]]
+) -> dict[str, Any]:
+    """How far apart two alignments of the same words are: the words whose start or end differ
+    and the largest difference in seconds (random weights put many frames near a tie)."""
+    if [w for w, _, _ in mine] != [w for w, _, _ in theirs]:
+        return {"same_words": False}
+    gaps = [max(abs(a[1] - b[1]), abs(a[2] - b[2])) for a, b in zip(mine, theirs, strict=True)]
+    return {
+        "same_words": True,
+        "words_with_other_times": sum(gap > 0 for gap in gaps),
+        "largest_time_difference_s": round(max(gaps, default=0.0), 4),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", default="5,15,30", help="clip lengths in seconds")
@@ -143,6 +158,9 @@ def main() -> None:
     from qasr.adapters.mlx.aligner import MlxAligner
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    # true float32 on both sides: cuDNN's convolutions (the audio encoder's stem) default to TF32
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 
     folder = Path(tempfile.mkdtemp(prefix="qasr-bench-aligner-"))
     try:
@@ -156,7 +174,9 @@ def main() -> None:
             samples, text = clip_and_text(seconds, index)
             mine = [(w.text, w.start, w.end) for w in ours.align_words(samples, text, "English")]
             [official] = theirs.align(audio=(samples, SAMPLE_RATE), text=text, language="English")
-            same = mine == [(it.text, it.start_time, it.end_time) for it in official]
+            theirs_words = [(it.text, it.start_time, it.end_time) for it in official]
+            same = mine == theirs_words
+            differing = differences(mine, theirs_words)
             mlx_s = median_seconds(lambda: ours.align_words(samples, text, "English"), args.repeats)
             with torch.inference_mode():
                 official_s = median_seconds(
@@ -172,6 +192,7 @@ def main() -> None:
                 "official_seconds": round(official_s, 4),
                 "official_over_mlx": round(official_s / mlx_s, 3),
                 "identical_output": same,
+                **differing,
             }
             print(json.dumps(row), flush=True)
             results.append(row)

@@ -12,7 +12,7 @@ speech: 105), so the work is the work of real speech.
 
 Stage times are upper bounds on a pipelined run: the timers' syncs stop stages from overlapping.
 The log-mels are host work in worker threads, overlapping the device's work: their thread time is
-reported apart (`host_thread_seconds`), and what the main thread waits for them is in the rest.
+reported apart (`host_thread_seconds`), and what the main thread waits for them is `mel wait`.
 The unwrapped run (`plain`) is measured too, in the same process, after the wrapped one.
 """
 
@@ -87,15 +87,23 @@ def _arrays(value: Any) -> list[Any]:
 
 
 def instrument(recognizer: Any, timers: Timers) -> None:
+    import qasr.adapters.audio.arrays as arrays
     import qasr.adapters.mlx.recognizer as module
+    import qasr.app.use_cases.service as service
 
-    # The recognizer computes a batch's log-mels in threads while the device decodes the one
-    # before; what the main thread waits for them falls in "the rest".
+    # The recognizer computes a batch's log-mels in threads while the device works; the main
+    # thread waits for each one it needs in `mel_result` ("mel wait", inside the prefill).
     module.numpy_log_mel = timers.wrap_threads("mel", module.numpy_log_mel)
+    module.mel_result = timers.wrap("mel wait", module.mel_result)
     encoder = recognizer.thinker.model.audio_tower
     encoder.encode_batch = timers.wrap("encoder", encoder.encode_batch)
-    recognizer._prefill = timers.wrap("prefill", recognizer._prefill, inner=("mel", "encoder"))
+    recognizer._prefill = timers.wrap(
+        "prefill", recognizer._prefill, inner=("mel wait", "encoder")
+    )
     module.greedy_generate = timers.wrap("decode", module.greedy_generate)
+    # Host work before the model: the input array checked and copied, the cuts planned.
+    arrays.mono_samples = timers.wrap("audio input", arrays.mono_samples)
+    service.plan_chunks = timers.wrap("chunk planning", service.plan_chunks)
 
 
 def main() -> None:

@@ -139,6 +139,25 @@ def test_the_recognizer_computes_one_batch_at_a_time(
     assert together == alone
 
 
+def test_a_batch_is_encoded_group_by_group_as_its_log_mels_arrive(
+    tiny_asr: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batched = MlxRecognizer.from_pretrained(tiny_asr, batch_size=7)
+    clips, options = [clip(seed) for seed in range(7)], [RecognitionOptions(max_new_tokens=4)] * 7
+    whole = batched.recognize(clips, options)
+    encoder = batched.thinker.model.audio_tower
+    original, sizes = encoder.encode_batch, []
+
+    def encode(mels: list[Any], **kwargs: Any) -> Any:
+        sizes.append(len(mels))
+        return original(mels, **kwargs)
+
+    monkeypatch.setattr(encoder, "encode_batch", encode)
+    monkeypatch.setattr(recognizer_module, "ENCODE_GROUP", 3)
+    assert batched.recognize(clips, options) == whole
+    assert sizes == [3, 3, 1]
+
+
 @pytest.mark.parametrize("decoder_reason", [FinishReason.STOP, FinishReason.LENGTH])
 def test_a_trimmed_repetition_loop_is_reported(decoder_reason: FinishReason) -> None:
     looped = Decoded(

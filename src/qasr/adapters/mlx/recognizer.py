@@ -28,8 +28,10 @@ from qasr.adapters.mlx.model.generate import (
 )
 from qasr.adapters.mlx.model.kv_cache import KVCache
 from qasr.adapters.mlx.model.mel import (
+    GivenMel,
     log_mel_batch,
     log_mel_spectrogram,
+    mel_result,
     mel_workers,
     numpy_log_mel,
 )
@@ -61,6 +63,9 @@ from qasr.ports import ContinuationOptions
 DEFAULT_BATCH_SIZE = CPU_BATCH_SIZE  # a CPU's; None asks for auto_batch_size (batch_size.py)
 DEFAULT_DRAFT_TOKENS = 4  # mlx-qwen3-asr's default; ADR 0021 has the measurements
 _DEFAULT_OPTIONS = RecognitionOptions()
+# Clips whose audio the encoder takes at once while the next ones' log-mels are computed: big
+# enough for the device's matrix products, small enough to start soon (one mel thread per clip).
+ENCODE_GROUP = 16
 
 
 @attrs.frozen
@@ -165,7 +170,7 @@ class MlxRecognizer:
         with ThreadPoolExecutor(mel_workers(size), thread_name_prefix="qasr-mel") as pool:
             upcoming = self._submit_mels(pool, clips, options, batches[0]) if batches else []
             for number, batch in enumerate(batches):
-                mels = [None if mel is None else mel.result() for mel in upcoming]
+                mels = upcoming  # waited for in `_encode`, group by group
                 if number + 1 < len(batches):
                     upcoming = self._submit_mels(pool, clips, options, batches[number + 1])
                 decoded = self.decode_batch(
@@ -221,10 +226,10 @@ class MlxRecognizer:
         samples: Sequence[np.ndarray],
         options: Sequence[RecognitionOptions],
         *,
-        mels: Sequence[np.ndarray | None] | None = None,
+        mels: Sequence[GivenMel | None] | None = None,
     ) -> list[Decoded]:
         """Greedy-decode clips together; each result equals that clip's own `decode`, with or
-        without a draft model. `mels` may bring the clips' log-mels, already computed."""
+        without a draft model. `mels` may bring the clips' log-mels, computed or computing."""
         if not samples:
             return []
         pad_short = self.thinker.config.pads_short_clips
@@ -297,7 +302,7 @@ class MlxRecognizer:
         self,
         clips: Sequence[np.ndarray],
         options: Sequence[RecognitionOptions],
-        mels: Sequence[np.ndarray | None] | None = None,
+        mels: Sequence[GivenMel | None] | None = None,
     ) -> _Prefill:
         model = self.thinker.model
         audios, pieces = self._encode(clips, options, mels)
@@ -337,7 +342,7 @@ class MlxRecognizer:
         self,
         clips: Sequence[np.ndarray],
         options: Sequence[RecognitionOptions],
-        given: Sequence[np.ndarray | None] | None = None,
+        given: Sequence[GivenMel | None] | None = None,
     ) -> tuple[list[mx.array], list[list[Segment] | None]]:
         """Audio tokens per clip; a stream's clip is encoded window by window, with the
         segments they form (stream_reuse.py), the others together as one batch."""
@@ -353,13 +358,20 @@ class MlxRecognizer:
             # Window-sized mel blocks: a complete window's frames then never depend on its length.
             mel = log_mel_spectrogram(clip, frames_per_chunk=encoder.config.window_frames)
             audios[index], pieces[index] = self.work.encode(encoder, mel, dtype, reuse)
-        known: list[np.ndarray | mx.array | None] = list(given or [None] * len(clips))
+        known: list[GivenMel | None] = list(given or [None] * len(clips))
         missing = [index for index in plain if known[index] is None]
         for index, mel in zip(missing, log_mel_batch([clips[i] for i in missing]), strict=True):
             known[index] = mel
-        mels = [mx.array(known[index]).astype(dtype) for index in plain]  # type: ignore[arg-type]
-        for index, audio in zip(plain, encoder.encode_batch(mels), strict=True):
-            audios[index] = audio
+        # Encoded in groups as their log-mels arrive from the worker threads: the device encodes
+        # one group while the host finishes the next (a GPU's batch of a whole hour otherwise
+        # waits for all 120 log-mels before its first encoder op).
+        for first in range(0, len(plain), ENCODE_GROUP):
+            group = plain[first : first + ENCODE_GROUP]
+            mels = [mx.array(mel_result(known[index])).astype(dtype) for index in group]
+            encoded = encoder.encode_batch(mels)
+            mx.async_eval(encoded)
+            for index, audio in zip(group, encoded, strict=True):
+                audios[index] = audio
         return [audio for audio in audios if audio is not None], pieces
 
     def model_info(self) -> dict[str, Any]:

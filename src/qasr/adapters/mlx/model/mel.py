@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 import numpy as np
@@ -205,6 +205,15 @@ def log_mel_spectrogram(
     pipeline pads clips to 0.5 s).
     """
     return mx.array(numpy_log_mel(samples, n_mels, frames_per_chunk=frames_per_chunk))
+
+
+# A clip's log-mel: computed, or computing in a worker thread (`MlxRecognizer.recognize`).
+GivenMel = np.ndarray | mx.array | Future[np.ndarray]
+
+
+def mel_result(mel: GivenMel) -> np.ndarray | mx.array:
+    """The log-mel itself, waiting for it while a worker thread is still computing it."""
+    return mel.result() if isinstance(mel, Future) else mel
 
 
 def mel_workers(clips: int) -> int:
