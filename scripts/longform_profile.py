@@ -97,9 +97,7 @@ def instrument(recognizer: Any, timers: Timers) -> None:
     module.mel_result = timers.wrap("mel wait", module.mel_result)
     encoder = recognizer.thinker.model.audio_tower
     encoder.encode_batch = timers.wrap("encoder", encoder.encode_batch)
-    recognizer._prefill = timers.wrap(
-        "prefill", recognizer._prefill, inner=("mel wait", "encoder")
-    )
+    recognizer._prefill = timers.wrap("prefill", recognizer._prefill, inner=("mel wait", "encoder"))
     module.greedy_generate = timers.wrap("decode", module.greedy_generate)
     # Host work before the model: the input array checked and copied, the cuts planned.
     arrays.mono_samples = timers.wrap("audio input", arrays.mono_samples)
@@ -113,12 +111,19 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=105, help="tokens decoded per 30 s chunk")
     parser.add_argument("--dtype", default="bfloat16")
     parser.add_argument("--size", default="0.6b", choices=["tiny", "0.6b"])
+    parser.add_argument(
+        "--encode-group", type=int, help="clips per encoder call (default: the recognizer's)"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
+    import qasr.adapters.mlx.recognizer as recognizer_module
     from qasr.adapters.mlx.backend import mx
     from qasr.adapters.mlx.recognizer import MlxRecognizer
     from qasr.app.entry.session import Session
+
+    if args.encode_group:
+        recognizer_module.ENCODE_GROUP = args.encode_group
 
     with tempfile.TemporaryDirectory() as work:
         folder = write_model(Path(work) / "model", args.size)
@@ -148,6 +153,7 @@ def main() -> None:
             "audio_seconds": args.seconds,
             "chunks": len(transcript.chunks),
             "batch_size": args.batch_size or "auto",
+            "encode_group": recognizer_module.ENCODE_GROUP,
             "batches": timers.calls.get("decode", 0),
             "tokens_per_chunk": args.tokens,
             "plain_seconds": round(plain, 3),

@@ -2,7 +2,7 @@
 in a pool of 1, 2, 4, ... threads, as `MlxRecognizer.recognize` computes a batch's log-mels.
 
     python scripts/mel_threads.py --clips 64 --threads 1,2,4,8,16 \\
-        --out docs/benchmarks/mel-threads-h200.json
+        --frames-per-chunk 4096,1024,512,256 --out docs/benchmarks/mel-threads-h200.json
 
 Each count is timed `--repeats` times after one warm-up; the median is reported. `ms_per_clip`
 is what one thread spends on a clip (flat when threads do not slow each other), and
@@ -28,12 +28,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench import speech_like  # noqa: E402
 
 
-def pool_seconds(clips: list[np.ndarray], threads: int) -> float:
+def pool_seconds(clips: list[np.ndarray], threads: int, frames_per_chunk: int) -> float:
     from qasr.adapters.mlx.model.mel import numpy_log_mel
 
     with ThreadPoolExecutor(threads) as pool:
         start = time.perf_counter()
-        list(pool.map(numpy_log_mel, clips))
+        list(pool.map(lambda clip: numpy_log_mel(clip, frames_per_chunk=frames_per_chunk), clips))
         return time.perf_counter() - start
 
 
@@ -50,17 +50,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=64)
     parser.add_argument("--threads", default="1,2,4,8,16")
+    parser.add_argument("--frames-per-chunk", default="512", help="STFT chunk sizes to compare")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
     clips = [speech_like(30.0, seed) for seed in range(args.clips)]
     rows = []
-    for threads in (int(t) for t in args.threads.split(",")):
-        pool_seconds(clips[:threads], threads)  # threads started, FFT plans cached
-        seconds = float(np.median([pool_seconds(clips, threads) for _ in range(args.repeats)]))
+    counts = [int(t) for t in args.threads.split(",")]
+    for chunk, threads in ((int(c), t) for c in args.frames_per_chunk.split(",") for t in counts):
+        pool_seconds(clips[:threads], threads, chunk)  # threads started, FFT plans cached
+        seconds = float(
+            np.median([pool_seconds(clips, threads, chunk) for _ in range(args.repeats)])
+        )
         rows.append(
             {
+                "frames_per_chunk": chunk,
                 "threads": threads,
                 "seconds": round(seconds, 4),
                 "ms_per_clip": round(1000 * seconds * threads / args.clips, 2),

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from qasr.adapters.mlx.backend import mx
 from qasr.adapters.mlx.model.mel import (
     MIN_SAMPLES,
+    N_FFT,
+    _filter_bands,
     log_mel_batch,
     log_mel_spectrogram,
     mel_filterbank,
@@ -203,3 +205,24 @@ def test_the_blocks_the_frames_are_taken_in_do_not_change_them(n_samples, block)
     whole = np.array(log_mel_spectrogram(clip))
     blocks = np.array(log_mel_spectrogram(clip, frames_per_chunk=block))
     np.testing.assert_array_equal(blocks, whole)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_mels=st.sampled_from([80, 128]),
+    frames=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+    decades=st.integers(0, 12),
+)
+def test_the_filter_bands_equal_the_dense_filterbank_product(n_mels, frames, seed, decades):
+    # Power spanning many decades per frame, as quiet bins of loud frames do.
+    rng = np.random.default_rng(seed)
+    power = rng.uniform(0, 1, (N_FFT // 2 + 1, frames)) * 10.0 ** rng.uniform(-decades, 0, (1, 1))
+    power *= 10.0 ** rng.integers(-decades, 1, (N_FFT // 2 + 1, 1))
+    dense = mel_filterbank(n_mels).T @ power
+    bands = _filter_bands(n_mels).apply(power)
+    assert bands.shape == (n_mels, frames)
+    scale = np.abs(mel_filterbank(n_mels)).T @ np.abs(power)  # each sum's own magnitude
+    assert np.all(np.abs(bands - dense) <= 1e-14 * scale + 1e-300)
+    # A frame's sums do not depend on the frames beside it.
+    assert np.array_equal(_filter_bands(n_mels).apply(power[:, :1]), bands[:, :1])

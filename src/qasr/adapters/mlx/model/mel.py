@@ -10,7 +10,7 @@ Precision: the reference's torch path computes the STFT in float32, whose roundi
 relative to a frame's energy; quiet mel bins of loud frames (mostly single-FFT-bin low mel bins)
 end up ~3e-5 (6 s of speech) to 6.4e-5 (20 minutes) from the exact value. An MLX float32 FFT
 errs as much but elsewhere, so the two differed by up to ~6e-5. We compute the STFT in float64
-with numpy's FFT instead (on the host, in every platform; ~0.04 s per audio minute on one core
+with numpy's FFT instead (on the host, in every platform; ~0.03 s per audio minute on one core
 here), so we match the transformers float64 numpy path to ~1.2e-7 and are never further from
 the torch path than the exact spectrum is. numpy releases the GIL in its FFT and matmul, so a
 batch of clips transforms in parallel threads while the accelerator is busy.
@@ -33,8 +33,10 @@ from qasr.errors import InvalidInputError
 SAMPLE_RATE = 16_000
 N_FFT = 400
 HOP_LENGTH = 160
-# Bounds the float64 STFT's working memory to ~30 MB (4096 frames x 400 samples, twice).
-FRAMES_PER_CHUNK = 4096
+# Frames transformed at once: the float64 STFT's arrays (512 frames x 400 samples, ~1.6 MB) then
+# stay in a core's cache, twice as fast as 4096-frame chunks on one core (scripts/mel_threads.py
+# measures the threads); the features do not depend on it.
+FRAMES_PER_CHUNK = 512
 # torch.stft's reflect padding needs more samples than the pad width; the official feature
 # extractor fails below this, so we refuse with a clear message instead.
 MIN_SAMPLES = N_FFT // 2 + 1
@@ -94,9 +96,11 @@ class _FilterBands:
     The mel power is then a sum over each group's few bins instead of a dense BLAS product:
     no BLAS threads, which fight each other when clips transform in parallel threads (on the
     H200's 16-core host the dense product made 132 clips' log-mels take 120 ms each), and a
-    frame's sums never depend on how many frames come with it."""
+    frame's sums never depend on how many frames come with it. Groups of one width are summed
+    together, so a chunk takes ~40 numpy calls, not 400: the threads then hold the GIL for
+    little of their time."""
 
-    groups: tuple[tuple[int, int, int], ...]  # (filter, first bin, end bin)
+    widths: tuple[_Width, ...]
     first_weights: npt.NDArray[np.float64]  # [bins, 1]: weight into the group's filter
     second_weights: npt.NDArray[np.float64]  # [bins, 1]: weight into the next filter
     n_mels: int
@@ -105,11 +109,31 @@ class _FilterBands:
         """[bins, frames] power -> [n_mels, frames] mel power."""
         first, second = power * self.first_weights, power * self.second_weights
         out = np.zeros((self.n_mels, power.shape[1]))
-        for index, start, end in self.groups:
-            out[index] += first[start:end].sum(axis=0)
-            if index + 1 < self.n_mels:
-                out[index + 1] += second[start:end].sum(axis=0)
+        # Each filter is its own group's sum plus the previous group's second edge.
+        for width in self.widths:
+            out[width.owners] = _in_order(first, width.bins)
+        for width in self.widths:
+            out[width.next_filters] += _in_order(second, width.next_bins)
         return out
+
+
+def _in_order(weighted: npt.NDArray[np.float64], bins: npt.NDArray[np.int64]) -> np.ndarray:
+    """Each group's bins [groups, width] summed first to last, elementwise: a reduction could
+    switch to pairwise order when a chunk has one frame, and the frame's value would change."""
+    total = weighted[bins[:, 0]]
+    for column in range(1, bins.shape[1]):
+        total += weighted[bins[:, column]]
+    return total
+
+
+@attrs.frozen(eq=False)
+class _Width:
+    """The groups of one width: their filters, and their bins as [groups, width] indices."""
+
+    owners: npt.NDArray[np.int64]
+    bins: npt.NDArray[np.int64]
+    next_filters: npt.NDArray[np.int64]  # owners + 1, where that filter exists
+    next_bins: npt.NDArray[np.int64]
 
 
 @functools.lru_cache(maxsize=8)
@@ -127,10 +151,18 @@ def _filter_bands(n_mels: int) -> _FilterBands:
         second[k] = filters[k, used[1]] if used.size == 2 else 0.0
     starts = [k for k in range(bins) if k == 0 or owner[k] != owner[k - 1]]
     ends = [*starts[1:], bins]
-    groups = tuple((int(owner[a]), a, b) for a, b in zip(starts, ends, strict=True))
+    by_width: dict[int, list[int]] = {}
+    for start, end in zip(starts, ends, strict=True):
+        by_width.setdefault(end - start, []).append(start)
+    widths = []
+    for width, firsts in sorted(by_width.items()):
+        owners = owner[firsts]
+        indices = np.array(firsts)[:, None] + np.arange(width)
+        has_next = owners + 1 < n_mels
+        widths.append(_Width(owners, indices, owners[has_next] + 1, indices[has_next]))
     first.setflags(write=False)
     second.setflags(write=False)
-    return _FilterBands(groups, first, second, n_mels)
+    return _FilterBands(tuple(widths), first, second, n_mels)
 
 
 def _log10_mel(
