@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -341,6 +342,26 @@ def ratios(mlx: dict[str, Any], official: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def machine() -> dict[str, Any]:
+    from qasr.app import bootstrap
+
+    found = {
+        "platform": platform.platform(),
+        "cpu": bootstrap.cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "mlx": bootstrap.mlx_backend_summary(),
+    }
+    try:  # the official side's device, when it has one
+        import torch
+
+        if torch.cuda.is_available():
+            found["gpu"] = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return found
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -406,8 +427,7 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="qasr-bench-"))
     report: dict[str, Any] = {
         "command": " ".join(["python", *sys.argv]),
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "python": platform.python_version()},
+        "machine": machine(),
         "versions": versions(),
         "tokens_per_decode": args.tokens,
         "runs": [],

@@ -37,15 +37,6 @@ def pool_seconds(clips: list[np.ndarray], threads: int, frames_per_chunk: int) -
         return time.perf_counter() - start
 
 
-def cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:  # not Linux
-        lines = []
-    named = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    return named[0] if named else platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=64)
@@ -54,6 +45,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    from qasr.app import bootstrap
 
     clips = [speech_like(30.0, seed) for seed in range(args.clips)]
     rows = []
@@ -77,7 +69,7 @@ def main() -> None:
         "command": " ".join(["python", *sys.argv]),
         "machine": {
             "platform": platform.platform(),
-            "cpu": cpu_model(),
+            "cpu": bootstrap.cpu_model(),
             "cpu_count": os.cpu_count(),
             "numpy": np.__version__,
         },
