@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=20.0, help="audio per file")
     parser.add_argument("--tokens", type=int, default=24, help="token budget per 30 s chunk")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=8, help="0: the recognizer picks")
     parser.add_argument("--dtype", default=None)
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--files-per-task", type=int, default=4, help="for the ray modes")
@@ -235,8 +235,9 @@ def main() -> None:
         work = Path(folder)
         model = write_model(work / "model", args.size)
         inputs = write_inputs(work / "inputs", args.files, args.seconds)
-        common = ["--model", str(model), "--max-new-tokens", str(args.tokens),
-                  "--batch-size", str(args.batch_size)]  # fmt: skip
+        common = ["--model", str(model), "--max-new-tokens", str(args.tokens)]
+        if args.batch_size:
+            common += ["--batch-size", str(args.batch_size)]
         if args.dtype:
             common += ["--dtype", args.dtype]
         results = []

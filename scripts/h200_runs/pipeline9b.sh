@@ -16,4 +16,8 @@ timeout 200 python3 scripts/longform_profile.py --seconds 3600 --batch-size 0 --
 timeout 300 python3 scripts/bench.py --sizes 0.6b --clips 3600 --dtypes bfloat16 \
   --batch-sizes 256 --tokens 105 --repeats 1 --tokenizer $W/tok \
   --out $O/h200-0.6b-bf16-1h-b256.json > $W/bench.log 2>&1; echo "bench $?" >> $W/steps
+# `qasr batch` on two 1-hour files, the recognizer choosing its batch (each file alone)
+timeout 200 python3 scripts/batch_bench.py --size 0.6b --files 2 --seconds 3600 --tokens 105 \
+  --batch-size 0 --modes batch --files-per-task 1 --out $O/batch-h200-1h-auto.json > $W/batch.log 2>&1
+echo "batch $?" >> $W/steps
 touch $W/all.done
