@@ -9,6 +9,7 @@ as the official backend batches; each row gets its own context, language and tok
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -29,6 +30,7 @@ from qasr.adapters.mlx.model.generate import (
 from qasr.adapters.mlx.model.kv_cache import KVCache
 from qasr.adapters.mlx.model.mel import (
     GivenMel,
+    frames_per_chunk,
     log_mel_batch,
     log_mel_spectrogram,
     mel_result,
@@ -167,12 +169,14 @@ class MlxRecognizer:
         batches = [order[first : first + size] for first in range(0, len(order), size)]
         transcripts: dict[int, Transcript] = {}
         # The host computes the next batch's log-mels while the device decodes this one.
-        with ThreadPoolExecutor(mel_workers(size), thread_name_prefix="qasr-mel") as pool:
-            upcoming = self._submit_mels(pool, clips, options, batches[0]) if batches else []
+        workers = mel_workers(size)
+        with ThreadPoolExecutor(workers, thread_name_prefix="qasr-mel") as pool:
+            submit = functools.partial(self._submit_mels, pool, frames_per_chunk(workers))
+            upcoming = submit(clips, options, batches[0]) if batches else []
             for number, batch in enumerate(batches):
                 mels = upcoming  # waited for in `_encode`, group by group
                 if number + 1 < len(batches):
-                    upcoming = self._submit_mels(pool, clips, options, batches[number + 1])
+                    upcoming = submit(clips, options, batches[number + 1])
                 decoded = self.decode_batch(
                     [clips[index].samples for index in batch],
                     [options[index] for index in batch],
@@ -185,6 +189,7 @@ class MlxRecognizer:
     def _submit_mels(
         self,
         pool: ThreadPoolExecutor,
+        chunk: int,
         clips: Sequence[AudioClip],
         options: Sequence[RecognitionOptions],
         batch: Sequence[int],
@@ -193,7 +198,11 @@ class MlxRecognizer:
         taken window by window in `_encode`)."""
         pad_short = self.thinker.config.pads_short_clips
         return [
-            pool.submit(numpy_log_mel, model_input_samples(clips[index].samples, pad_short))
+            pool.submit(
+                numpy_log_mel,
+                model_input_samples(clips[index].samples, pad_short),
+                frames_per_chunk=chunk,
+            )
             if reuse_mode(options[index]) is None
             else None
             for index in batch

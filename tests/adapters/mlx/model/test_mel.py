@@ -15,6 +15,7 @@ from qasr.adapters.mlx.model.mel import (
     MIN_SAMPLES,
     N_FFT,
     _filter_bands,
+    frames_per_chunk,
     log_mel_batch,
     log_mel_spectrogram,
     mel_filterbank,
@@ -183,14 +184,22 @@ def test_features_equal_the_float64_reference(samples: np.ndarray) -> None:
 @settings(max_examples=10, deadline=None)
 @given(
     lengths=st.lists(st.integers(MIN_SAMPLES, 40_000), min_size=0, max_size=5),
-    workers=st.sampled_from([None, 1, 2, 3]),
+    workers=st.sampled_from([None, 1, 2, 3, 8]),
 )
 def test_a_batch_in_threads_equals_the_clips_one_by_one(lengths, workers):
+    """Eight threads take larger STFT chunks than one clip alone: the features are the same."""
     clips = [noise(length, seed) for seed, length in enumerate(lengths)]
     batch = log_mel_batch(clips, workers=workers)
     assert len(batch) == len(clips)
     for clip, mel in zip(clips, batch, strict=True):
         np.testing.assert_array_equal(np.array(mel), np.array(log_mel_spectrogram(clip)))
+
+
+def test_many_threads_take_larger_chunks_than_few() -> None:
+    """Small chunks stay in a core's cache; many threads of them queue on the GIL instead."""
+    sizes = [frames_per_chunk(workers) for workers in range(1, 17)]
+    assert sizes == sorted(sizes)
+    assert sizes[0] < sizes[-1]
 
 
 def test_a_bad_clip_in_a_batch_fails_as_it_would_alone():

@@ -33,10 +33,15 @@ from qasr.errors import InvalidInputError
 SAMPLE_RATE = 16_000
 N_FFT = 400
 HOP_LENGTH = 160
-# Frames transformed at once: the float64 STFT's arrays (512 frames x 400 samples, ~1.6 MB) then
-# stay in a core's cache, twice as fast as 4096-frame chunks on one core (scripts/mel_threads.py
-# measures the threads); the features do not depend on it.
+# Frames transformed at once (the features do not depend on it). 512 frames x 400 samples of
+# float64 (~1.6 MB) stay in a core's cache: on one core twice as fast as 4096-frame chunks here
+# (13.7 vs 26-31 ms a 30 s clip), 18.1 vs 23.5 ms on the H200's host. But each chunk holds the GIL
+# between numpy calls, so many threads of small chunks wait on each other: there 4 threads of 512
+# gave 170 clips/s, 8 or 16 threads of 4096 gave 198-202, 16 of 512 only 115
+# (docs/benchmarks/mel-threads-h200.json).
 FRAMES_PER_CHUNK = 512
+MANY_THREADS_FRAMES_PER_CHUNK = 4096
+MANY_THREADS = 8
 # torch.stft's reflect padding needs more samples than the pad width; the official feature
 # extractor fails below this, so we refuse with a clear message instead.
 MIN_SAMPLES = N_FFT // 2 + 1
@@ -253,6 +258,11 @@ def mel_workers(clips: int) -> int:
     return max(1, min(clips, os.cpu_count() or 1, 16))
 
 
+def frames_per_chunk(workers: int) -> int:
+    """The STFT chunk for log-mels computed in `workers` threads at once."""
+    return MANY_THREADS_FRAMES_PER_CHUNK if workers >= MANY_THREADS else FRAMES_PER_CHUNK
+
+
 def log_mel_batch(
     clips: Sequence[npt.ArrayLike], n_mels: int = 128, *, workers: int | None = None
 ) -> list[mx.array]:
@@ -261,6 +271,9 @@ def log_mel_batch(
     count = mel_workers(len(clips)) if workers is None else workers
     if count <= 1 or len(clips) <= 1:
         return [log_mel_spectrogram(clip, n_mels) for clip in clips]
+    transform = functools.partial(
+        numpy_log_mel, n_mels=n_mels, frames_per_chunk=frames_per_chunk(count)
+    )
     with ThreadPoolExecutor(count, thread_name_prefix="qasr-mel") as pool:
-        mels = list(pool.map(lambda clip: numpy_log_mel(clip, n_mels), clips))
+        mels = list(pool.map(transform, clips))
     return [mx.array(mel) for mel in mels]
