@@ -100,6 +100,8 @@ TABLES: dict[str, Callable[[], str]] = {
     "h200-0.6b": lambda: side_by_side("h200-0.6b-bf16.json"),
     "h200-decode-step": lambda: decode_breakdown("decode-breakdown-h200.json"),
     "h200-one-hour": lambda: longform_profile("longform-profile-h200.json"),
+    "h200-0.6b-hour": lambda: side_by_side("h200-0.6b-bf16-1h.json"),
+    "h200-1.7b-hour": lambda: side_by_side("h200-1.7b-bf16-1h.json"),
 }
 
 

@@ -110,7 +110,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="token budget per 30 s chunk (default: by length)",
     )
     parser.add_argument(
-        "--batch-size", type=positive_int, help="chunks decoded together (default: 8)"
+        "--batch-size",
+        type=positive_int,
+        help="chunks decoded together (default: 8 on a CPU; on a GPU as many as fit in half "
+        "its memory)",
     )
     parser.add_argument(
         "--draft-model",

@@ -40,7 +40,7 @@ SOME_FILES_FAILED = 3
 BATCH_USAGE = "qasr batch INPUTS... -o DIR [-f FORMAT] [--force] [--ray [ADDRESS]] [options]"
 # Chunks loaded before a decode, per chunk of the recognizer's batch: full batches, bounded memory.
 FILL_BATCHES = 4
-DEFAULT_BATCH_SIZE = 8
+DEFAULT_BATCH_SIZE = 8  # a CPU's; without --batch-size the recognizer picks its own
 
 ServiceFactory = Callable[..., Any]
 PoolFactory = Callable[..., Any]
@@ -91,7 +91,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--batch-size",
         type=positive_int,
         metavar="N",
-        help=f"chunks decoded together (default: {DEFAULT_BATCH_SIZE})",
+        help="chunks decoded together (default: 8 on a CPU; on a GPU as many as fit in half "
+        "its memory)",
     )
     parser.add_argument(
         "--ray",
