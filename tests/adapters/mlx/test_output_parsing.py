@@ -3,7 +3,7 @@ language (a weak model writes them), never an error that stops a long recording.
 
 from __future__ import annotations
 
-from qasr.adapters.mlx.recognizer import known_language, parsed_transcript
+from qasr.adapters.mlx.text.output import known_language, parsed_transcript
 from qasr.domain import AudioClip, FinishReason, RecognitionOptions, find_language
 from qasr.testing import silent_clip
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qasr.adapters.mlx.recognizer import Decoded, MlxRecognizer, parsed_transcript
+from qasr.adapters.mlx.recognizer import Decoded, MlxRecognizer
+from qasr.adapters.mlx.text.output import parsed_transcript
 from qasr.domain import (
     AudioClip,
     RecognitionOptions,

@@ -47,19 +47,18 @@ from qasr.adapters.mlx.model.static_decoder import (
 from qasr.adapters.mlx.model.text_decoder import padded_causal_mask
 from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker, model_input_samples
 from qasr.adapters.mlx.stream_reuse import Segment, StreamWork, prompt_segments
-from qasr.adapters.mlx.text.prompt import build_prompt_ids, parse_asr_output, repetition_trimmed
+from qasr.adapters.mlx.text.output import parsed_transcript
+from qasr.adapters.mlx.text.prompt import build_prompt_ids
 from qasr.adapters.mlx.text.tokenizer import Tokenizer
 from qasr.domain import (
     SAMPLE_RATE,
     AudioClip,
     FinishReason,
-    Language,
     RecognitionOptions,
     Transcript,
-    find_language,
     prompt_languages,
 )
-from qasr.errors import CheckpointError, InvalidInputError, UnknownLanguageError
+from qasr.errors import CheckpointError, InvalidInputError
 from qasr.ports import ContinuationOptions
 
 DEFAULT_BATCH_SIZE = CPU_BATCH_SIZE  # a CPU's; None asks for auto_batch_size (batch_size.py)
@@ -397,31 +396,6 @@ class MlxRecognizer:
 def reuse_mode(options: RecognitionOptions) -> bool | None:
     """None for a one-off decode; True / False for a stream's step, with / without reuse."""
     return options.reuse_work if isinstance(options, ContinuationOptions) else None
-
-
-def known_language(name: str) -> Language | None:
-    """The language the model named, or None: a weak model can write words where the name goes
-    ("language English exercise me..."), which is no language, not the caller's mistake."""
-    try:
-        return find_language(name) if name else None
-    except UnknownLanguageError:
-        return None
-
-
-def parsed_transcript(
-    clip: AudioClip, options: RecognitionOptions, raw_text: str, finish: FinishReason
-) -> Transcript:
-    """The transcript of the model's raw output for `clip` (the official output parser)."""
-    forced = options.language.prompt_name if options.language else None
-    language, text = parse_asr_output(raw_text, user_language=forced)
-    # The official output parser trims a repetition loop silently; qasr says it did.
-    trimmed = repetition_trimmed(raw_text)
-    return Transcript(
-        text=text,
-        language=known_language(language),
-        finish_reason=FinishReason.REPETITION if trimmed else finish,
-        duration=clip.duration,
-    )
 
 
 def _check_draft(target: MlxRecognizer, draft: MlxRecognizer) -> None:
