@@ -345,21 +345,14 @@ def ratios(mlx: dict[str, Any], official: dict[str, Any]) -> dict[str, Any]:
 def machine() -> dict[str, Any]:
     from qasr.app import bootstrap
 
-    found = {
+    return {
         "platform": platform.platform(),
         "cpu": bootstrap.cpu_model(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "mlx": bootstrap.mlx_backend_summary(),
+        "gpu": "\n".join(bootstrap.gpu_names()) or None,
     }
-    try:  # the official side's device, when it has one
-        import torch
-
-        if torch.cuda.is_available():
-            found["gpu"] = torch.cuda.get_device_name(0)
-    except ImportError:
-        pass
-    return found
 
 
 def versions() -> dict[str, str]:

@@ -21,6 +21,7 @@ from qasr.app.entry.cli_diarize import add_speaker_arguments, diarize_command, s
 from qasr.app.entry.cli_serve import serve_command
 from qasr.app.entry.cli_stream import listen_command, stream_command
 from qasr.app.entry.cli_support import (
+    BATCH_SIZE_HELP,
     USER_ERROR,
     Parser,
     check_output_dir,
@@ -112,8 +113,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        help="chunks decoded together (default: 8 on a CPU; on a GPU as many as fit in half "
-        "its memory)",
+        help=BATCH_SIZE_HELP,
     )
     parser.add_argument(
         "--draft-model",

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from qasr.app import bootstrap
 from qasr.app.entry.cli_support import (
+    BATCH_SIZE_HELP,
     Parser,
     check_output_dir,
     positive_int,
@@ -91,8 +92,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--batch-size",
         type=positive_int,
         metavar="N",
-        help="chunks decoded together (default: 8 on a CPU; on a GPU as many as fit in half "
-        "its memory)",
+        help=BATCH_SIZE_HELP,
     )
     parser.add_argument(
         "--ray",

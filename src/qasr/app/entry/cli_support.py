@@ -93,6 +93,12 @@ def warn(message: str) -> None:
     print(f"qasr: warning: {one_line(message)}", file=sys.stderr, flush=True)
 
 
+# The recognizer's own choice when no --batch-size is given (adapters/mlx/batch_size.py).
+BATCH_SIZE_HELP = (
+    "chunks decoded together (default: 8 on a CPU; on a GPU as many as fit in half its memory)"
+)
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

@@ -36,10 +36,9 @@ HOP_LENGTH = 160
 # Frames transformed at once (the features do not depend on it). 512 frames x 400 samples of
 # float64 (~1.6 MB) stay in a core's cache: on one core 17 vs 39 ms a 30 s clip against
 # 4096-frame chunks on this 2-core CPU (docs/benchmarks/mel-threads-cpu.json), 18.1 vs 23.5 ms on
-# the H200's host. But each chunk holds the GIL
-# between numpy calls, so many threads of small chunks wait on each other: there 4 threads of 512
-# gave 170 clips/s, 8 or 16 threads of 4096 gave 198-202, 16 of 512 only 115
-# (docs/benchmarks/mel-threads-h200.json).
+# the H200's host. But each chunk holds the GIL between numpy calls, so many threads of small
+# chunks wait on each other: there 4 threads of 512 gave 170 clips/s, 8 or 16 threads of 4096
+# gave 198-202, 16 of 512 only 115 (docs/benchmarks/mel-threads-h200.json).
 FRAMES_PER_CHUNK = 512
 MANY_THREADS_FRAMES_PER_CHUNK = 4096
 MANY_THREADS = 8
