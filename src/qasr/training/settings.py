@@ -86,9 +86,10 @@ class TrainingConfig:
     pad_chunks: int = attrs.field(default=1, validator=_positive)
     time_limit: float | None = None  # seconds of training, then a checkpoint and a clean stop
     # What mx.compile covers (compiled.CompileMode: "step", "update", "none"; True/False: the
-    # whole step or nothing); None: the whole step on a CPU, nothing elsewhere. On CUDA (MLX
-    # 0.32.4) the first call of the whole compiled step had not returned after 140 s on an H200,
-    # while the same step uncompiled took 0.13 s (docs/benchmarks/tiny-en-trainer.json).
+    # whole step or nothing); None: the whole step. On CUDA (MLX 0.32.4) the whole step used to
+    # stall in its first compile; since the CTC gradient and the GPU's GELU are a few kernels
+    # (ctc.py, activations.py), it compiles in seconds and runs 30 steps/s of 64 clips on an H200
+    # (docs/benchmarks/tiny-en-trainer.json).
     compile: str | bool | None = None
     # SpecAugment-style stripes masked in each training clip's features (masking.py); 0: none.
     time_masks: int = attrs.field(default=0, validator=_not_negative)

@@ -184,9 +184,7 @@ class Trainer:
                 masking=self.config.masking,
                 seed=self.config.seed,
                 compile=(
-                    ("step" if mx.default_device() == mx.cpu else "none")
-                    if self.config.compile is None
-                    else self.config.compile  # type: ignore[arg-type]
+                    "step" if self.config.compile is None else self.config.compile  # type: ignore[arg-type]
                 ),
             )
         return self._steps

@@ -138,7 +138,7 @@ def _build_train_parser() -> argparse.ArgumentParser:
         "--compile",
         choices=("step", "update", "none"),
         help="what mx.compile covers: the whole step, the clipping and AdamW update alone, or "
-        "nothing (default: the whole step on a CPU, nothing on a GPU)",
+        "nothing (default: the whole step)",
     )
     parser.add_argument("--no-compile", action="store_true", help="the same as --compile none")
     masks = parser.add_argument_group("feature masking (SpecAugment; default: none)")
