@@ -73,17 +73,3 @@ def test_impossible_bounds_fail_before_any_audio() -> None:
 
     with pytest.raises(InvalidInputError, match="larger than max_speakers"):
         BuiltinDiarizer(min_speakers=3, max_speakers=2)
-
-
-def test_speakers_heard_briefly_are_dropped_down_to_the_floor_only() -> None:
-    from qasr.adapters.diarization.builtin import BuiltinDiarizer
-
-    labels = np.array([0] * 500 + [1] * 150 + [2] * 50 + [0] * 300, dtype=np.int64)
-    regions = [(0, 1000)]
-    light = BuiltinDiarizer()._light_speakers(labels, regions, 3)
-    assert light.tolist() == [2, 1]  # 0.5 s and 1.5 s, lightest first; 8 s stays
-    assert BuiltinDiarizer(min_speakers=2)._light_speakers(labels, regions, 3).tolist() == [2]
-    assert BuiltinDiarizer(num_speakers=3)._light_speakers(labels, regions, 3).tolist() == []
-    outside = labels.copy()
-    outside[600:] = 1  # frames outside the regions do not count as speech
-    assert 1 in BuiltinDiarizer()._light_speakers(outside, [(0, 650)], 2).tolist()

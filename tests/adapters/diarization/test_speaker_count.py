@@ -1,4 +1,4 @@
-"""The speaker count from held-out k-means distortion, and k-means labels of voice prints."""
+"""The speaker-count rules: bounds, whether speakers stand apart, k-means labels of prints."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qasr.adapters.diarization.speaker_count import (
+    check_speaker_bounds,
     distortion,
-    estimate_speaker_count,
-    held_out_distortions,
     kmeans_labels,
+    speakers_stand_apart,
     spherical_kmeans,
 )
 from qasr.errors import InvalidInputError
@@ -32,61 +32,8 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
     return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(8, 20), min_size=1, max_size=4), st.integers(0, 10_000))
-def test_well_separated_speakers_are_counted(sizes, seed) -> None:
-    prints, _ = turns_of(sizes, spread=0.4, seed=seed)
-    assert estimate_speaker_count(prints) == len(sizes)
-
-
-def test_one_voice_is_one_speaker_even_when_noisy() -> None:
-    for seed in range(5):
-        prints, _ = turns_of([60], spread=1.0, seed=seed)
-        assert estimate_speaker_count(prints) == 1
-
-
-def test_a_second_centre_lowers_held_out_distortion_only_for_two_voices() -> None:
-    two, _ = turns_of([20, 20], spread=0.4)
-    one, _ = turns_of([40], spread=0.4)
-    two_scores, one_scores = (
-        held_out_distortions(two, range(1, 3)),
-        held_out_distortions(one, range(1, 3)),
-    )
-    assert two_scores[2] < 0.5 * two_scores[1]
-    assert one_scores[2] > 0.84 * one_scores[1]
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    st.lists(st.integers(1, 12), min_size=1, max_size=6),
-    st.integers(1, 4),
-    st.integers(0, 3),
-    st.integers(0, 10_000),
-)
-def test_the_count_stays_within_the_bounds(sizes, low, extra, seed) -> None:
-    prints, _ = turns_of(sizes, spread=0.5, seed=seed)
-    high = low + extra
-    found = estimate_speaker_count(prints, min_speakers=low, max_speakers=high)
-    assert low <= found <= high
-    assert estimate_speaker_count(prints, num_speakers=high, max_speakers=high) == high
-
-
-def test_too_few_prints_to_hold_out_give_the_floor() -> None:
-    prints, _ = turns_of([1, 1, 1], spread=0.1)
-    assert estimate_speaker_count(prints) == 1
-    assert estimate_speaker_count(prints, min_speakers=2) == 2
-    assert estimate_speaker_count(prints[:0]) == 1
-
-
-def test_impossible_bounds_are_refused() -> None:
-    prints, _ = turns_of([5, 5], spread=0.3)
-    with pytest.raises(InvalidInputError, match="larger than max_speakers"):
-        estimate_speaker_count(prints, min_speakers=3, max_speakers=2)
-
-
 def test_the_answers_are_deterministic() -> None:
     prints, _ = turns_of([9, 7, 12], spread=0.9, seed=3)
-    assert len({estimate_speaker_count(prints, split_gain=0.1) for _ in range(3)}) == 1
     first = spherical_kmeans(prints, 3)
     assert np.array_equal(first, spherical_kmeans(prints, 3))
     assert np.array_equal(kmeans_labels(prints, 3), kmeans_labels(prints, 3))
@@ -110,13 +57,68 @@ def test_more_speakers_than_prints_gives_one_each() -> None:
     assert kmeans_labels(prints[:0], 2).tolist() == []
 
 
-def test_a_split_needs_distinct_centre_prints_too() -> None:
-    windows, truth = turns_of([15, 15], spread=0.4, seed=4)
-    segments = np.stack([windows[truth == speaker].mean(axis=0) for speaker in (0, 1)] * 2)
-    segments /= np.linalg.norm(segments, axis=1, keepdims=True)
-    assert estimate_speaker_count(windows, centre_prints=segments) == 2
-    one_voice = np.repeat(segments[:1], 4, axis=0) + 0.01 * np.eye(4, segments.shape[1])
-    one_voice /= np.linalg.norm(one_voice, axis=1, keepdims=True)
-    assert estimate_speaker_count(windows, centre_prints=one_voice) == 1
-    assert estimate_speaker_count(windows, centre_prints=segments, max_centre_similarity=-1.0) == 1
-    assert estimate_speaker_count(windows, centre_prints=segments[:1]) == 1  # one centre print
+def unit_rows(rows: list[list[float]]) -> np.ndarray:
+    points = np.array(rows, dtype=np.float64)
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def test_speakers_stand_apart_when_long_enough_and_distinct() -> None:
+    apart = unit_rows([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    assert speakers_stand_apart(np.array([5.0, 4.0, 2.75]), apart)
+    assert not speakers_stand_apart(np.array([5.0, 4.0, 2.7]), apart)  # one heard too briefly
+    close = unit_rows([[1, 0, 0], [1, 0.3, 0], [0, 0, 1]])  # cosine 0.958
+    assert not speakers_stand_apart(np.array([5.0, 5.0, 5.0]), close)
+    assert speakers_stand_apart(np.array([5.0, 5.0, 5.0]), close, max_similarity=0.96)
+    silent = apart.copy()
+    silent[2] = 0.0  # no window wholly inside this speaker's turns: no voice of its own
+    assert not speakers_stand_apart(np.array([5.0, 5.0, 5.0]), silent)
+    assert speakers_stand_apart(np.array([0.1]), apart[:1])  # one speaker has no rival
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 5),
+    st.floats(0.5, 10.0, allow_subnormal=False),
+    st.floats(0.0, 5.0, allow_subnormal=False),
+    st.floats(-0.5, 1.0, allow_subnormal=False),
+    st.integers(0, 10_000),
+)
+def test_more_speech_or_a_looser_limit_never_unmakes_a_speaker(
+    speakers, shortest, extra, limit, seed
+) -> None:
+    rng = np.random.default_rng(seed)
+    centroids = rng.standard_normal((speakers, 8))
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    seconds = shortest + rng.uniform(0.0, 5.0, speakers)
+    if speakers_stand_apart(seconds, centroids, min_seconds=3.0, max_similarity=limit):
+        assert speakers_stand_apart(
+            seconds + extra, centroids, min_seconds=3.0, max_similarity=limit
+        )
+        assert speakers_stand_apart(
+            seconds, centroids, min_seconds=3.0, max_similarity=min(limit + extra, 1.0)
+        )
+        assert speakers_stand_apart(
+            seconds[:-1], centroids[:-1], min_seconds=3.0, max_similarity=limit
+        )
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        ((0, None, None), "num_speakers must be at least 1"),
+        ((None, 3, 2), r"min_speakers \(3\) is larger than max_speakers \(2\)"),
+        ((5, None, 4), "outside"),
+        ((1, 2, None), "outside"),
+    ],
+)
+def test_impossible_counts_are_refused(bounds, message) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        check_speaker_bounds(*bounds)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 3), st.integers(0, 4))
+def test_counts_within_the_bounds_are_accepted(low, extra, offset) -> None:
+    high = low + extra
+    check_speaker_bounds(min(low + offset, high), low, high)
+    check_speaker_bounds(None, low, high)

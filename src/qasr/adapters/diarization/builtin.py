@@ -4,20 +4,19 @@
 2. The GE2E voice encoder prints overlapping windows (1.5 s, every 0.25 s) inside each region; a
    region shorter than a window is printed whole (down to 0.25 s; shorter ones take the speaker of
    the nearest printed region).
-3. The speaker count (unless asked for): the larger of two lower estimates, held-out k-means
-   distortion over the window prints (guarded by how distinct the segment centres are,
-   `speaker_count`) and the average-linkage threshold stop over segment prints; each alone
-   misses close pairs of voices that the other sees. Segments then go to the nearest of that
-   many spherical k-means centres of the segment prints (with the true count this scores a
-   collar DER of ~3.6% on the tuning seeds, average linkage ~8%).
+3. Labels for a count: segments go to the nearest of that many spherical k-means centres of the
+   segment prints (duration-weighted reassignment until nothing moves).
 4. Boundary refinement (`resegment`): every 10 ms frame of speech scores each speaker by how much
    the windows covering it resemble that speaker's centroid, and a Viterbi path with a penalty
    per change of speaker relabels the frames: first with the 1.5 s windows against the segment
    centroids, then with short windows (0.75 s every 0.2 s, printed for this) against centroids
    of the short windows that the first pass put wholly inside one speaker. Short windows place
-   a change within a few frames; the first pass gives them clean centroids to compare with. A
-   speaker left with under `min_speaker_seconds` after the first pass is decoded away (a voice
-   heard that briefly is more likely a mixed segment's print), unless the count was given.
+   a change within a few frames; the first pass gives them clean centroids to compare with.
+5. The speaker count (unless given): steps 3-4 run for each count from the most allowed down,
+   and the first refined labelling whose speakers all stand apart is kept: each speaks for at
+   least `min_speaker_seconds` and no two have pure short-window centroids at cosine
+   `max_speaker_similarity` or closer (`speaker_count.speakers_stand_apart`); the floor
+   (`min_speakers`, else 1) is kept when none does.
 
 One speaker at a time: overlapped speech goes to the speaker the windows resemble most.
 """
@@ -31,11 +30,6 @@ import numpy as np
 import numpy.typing as npt
 
 from qasr.adapters.audio.resample import resample
-from qasr.adapters.diarization.clustering import (
-    DEFAULT_THRESHOLD,
-    check_speaker_bounds,
-    cluster_prints,
-)
 from qasr.adapters.diarization.resegment import (
     DEFAULT_SWITCH_PENALTY,
     absorb_short_runs,
@@ -52,9 +46,12 @@ from qasr.adapters.diarization.silero_vad import (
     speech_probabilities,
 )
 from qasr.adapters.diarization.speaker_count import (
-    DEFAULT_SPLIT_GAIN,
-    estimate_speaker_count,
+    DEFAULT_MAX_SPEAKER_SIMILARITY,
+    DEFAULT_MAX_SPEAKERS,
+    DEFAULT_MIN_SPEAKER_SECONDS,
+    check_speaker_bounds,
     kmeans_labels,
+    speakers_stand_apart,
 )
 from qasr.adapters.diarization.speech_regions import (
     RegionRules,
@@ -80,7 +77,6 @@ SHORT_WINDOW_FRAMES = 75  # the second refinement pass: 0.75 s windows...
 SHORT_STEP_FRAMES = 20  # ...every 0.2 s
 DEFAULT_CHANGE_THRESHOLD = 0.75
 DEFAULT_REGION_RULES = RegionRules()
-DEFAULT_MIN_SPEAKER_SECONDS = 2.0
 DEFAULT_MIN_TURN_SECONDS = 0.3  # a shorter run of one speaker inside speech joins a neighbour
 REASSIGN_ROUNDS = 10
 
@@ -95,6 +91,33 @@ def shared_models() -> tuple[SileroVAD, VoiceEncoder]:
         if not _loaded:
             _loaded.append((load_silero_vad(), load_voice_encoder()))
         return _loaded[0]
+
+
+class _Windows:
+    """A clip's window prints, and its short refinement windows printed on first use (once for
+    all the counts tried; a clip that ends with one speaker never needs them)."""
+
+    def __init__(
+        self,
+        regions: list[tuple[int, int]],
+        starts: npt.NDArray[np.int64],
+        lengths: npt.NDArray[np.int64],
+        prints: npt.NDArray[np.float32],
+        encoder: VoiceEncoder,
+        mels: npt.NDArray[np.float32],
+    ) -> None:
+        self.regions, self.starts, self.lengths, self.prints = regions, starts, lengths, prints
+        self._encoder, self._mels = encoder, mels
+        self._short: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None
+
+    def short(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        if self._short is None:
+            starts = _short_windows(self.regions)
+            prints = np.zeros((0, self.prints.shape[1]), dtype=np.float32)
+            if len(starts):
+                prints = embed_windows(self._encoder, self._mels, starts, SHORT_WINDOW_FRAMES)
+            self._short = (starts, prints)
+        return self._short
 
 
 class BuiltinDiarizer:
@@ -113,24 +136,22 @@ class BuiltinDiarizer:
         num_speakers: int | None = None,
         min_speakers: int | None = None,
         max_speakers: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
-        split_gain: float = DEFAULT_SPLIT_GAIN,
         change_threshold: float = DEFAULT_CHANGE_THRESHOLD,
         switch_penalty: float = DEFAULT_SWITCH_PENALTY,
         min_turn_seconds: float = DEFAULT_MIN_TURN_SECONDS,
         min_speaker_seconds: float = DEFAULT_MIN_SPEAKER_SECONDS,
+        max_speaker_similarity: float = DEFAULT_MAX_SPEAKER_SIMILARITY,
         region_rules: RegionRules = DEFAULT_REGION_RULES,
     ) -> None:
         check_speaker_bounds(num_speakers, min_speakers, max_speakers)
         self.num_speakers = num_speakers
         self.min_speakers = min_speakers
         self.max_speakers = max_speakers
-        self.threshold = threshold
-        self.split_gain = split_gain
         self.change_threshold = change_threshold
         self.switch_penalty = switch_penalty
         self.min_turn_frames = round(min_turn_seconds * FRAMES_PER_SECOND)
         self.min_speaker_seconds = min_speaker_seconds
+        self.max_speaker_similarity = max_speaker_similarity
         self.region_rules = region_rules
         self._models: tuple[SileroVAD, VoiceEncoder] | None = None
 
@@ -167,30 +188,45 @@ class BuiltinDiarizer:
         prints: npt.NDArray[np.float32],
         duration: float,
     ) -> tuple[SpeakerSpan, ...]:
-        """Turns from the window prints: segments, count, labels, refined boundaries."""
+        """Turns from the window prints: segments, then a refined labelling per count tried."""
         segments = _split_at_changes(regions, starts, lengths, prints, self.change_threshold)
         segment_prints = _segment_prints(segments, starts, lengths, prints)
         weights = np.array([end - start for start, end in segments], dtype=np.float64)
-        labels = kmeans_labels(segment_prints, self._speaker_count(prints, segment_prints, weights))
-        labels = _reassign(segment_prints, labels, weights)
-        if int(labels.max()) == 0:  # one speaker: no boundary between speakers to refine
-            return _turns(segments, labels.tolist(), duration)
+        windows = _Windows(regions, starts, lengths, prints, encoder, mels)
+        floor = self.num_speakers or self.min_speakers or 1
+        ceiling = self.num_speakers or self.max_speakers or max(DEFAULT_MAX_SPEAKERS, floor)
+        for count in range(min(ceiling, len(segments)), floor, -1):
+            frame_labels = self._labelled(count, segments, segment_prints, weights, windows)
+            if self._stand_apart(frame_labels, windows, count):
+                break
+        else:  # the floor needs no check: fewer speakers were not allowed
+            frame_labels = self._labelled(floor, segments, segment_prints, weights, windows)
+        pieces, speakers = runs(regions, frame_labels)
+        return _turns(pieces, speakers, duration)
+
+    def _labelled(
+        self,
+        count: int,
+        segments: list[tuple[int, int]],
+        segment_prints: npt.NDArray[np.float32],
+        weights: npt.NDArray[np.float64],
+        windows: _Windows,
+    ) -> npt.NDArray[np.int64]:
+        """A speaker per 10 ms frame for `count` speakers: segments to the nearest k-means
+        centre, then the two Viterbi passes (1.5 s, then 0.75 s windows), short runs absorbed."""
+        labels = _reassign(segment_prints, kmeans_labels(segment_prints, count), weights)
+        regions = windows.regions
         frame_labels = np.zeros(regions[-1][1], dtype=np.int64)
         for (start, end), label in zip(segments, labels.tolist(), strict=True):
             frame_labels[start:end] = label
+        if int(labels.max()) == 0:  # one speaker: no boundary between speakers to refine
+            return frame_labels
         centroids = label_centroids(segment_prints, labels, weights, int(labels.max()) + 1)
-        frame_labels = self._refine(regions, frame_labels, starts, lengths, prints, centroids)
-        light = self._light_speakers(frame_labels, regions, len(centroids))
-        if len(light):  # heard too briefly to be a voice of its own: decode without it
-            kept = np.setdiff1d(np.arange(len(centroids)), light)
-            nearest = kept[np.argmax(centroids[light] @ centroids[kept].T, axis=1)]
-            for speaker, other in zip(light.tolist(), nearest.tolist(), strict=True):
-                frame_labels[frame_labels == speaker] = other  # frames no window covers too
-            centroids[light] = 0.0
-            frame_labels = self._refine(regions, frame_labels, starts, lengths, prints, centroids)
-        short_starts = _short_windows(regions)
+        frame_labels = self._refine(
+            regions, frame_labels, windows.starts, windows.lengths, windows.prints, centroids
+        )
+        short_starts, short = windows.short()
         if len(short_starts):
-            short = embed_windows(encoder, mels, short_starts, SHORT_WINDOW_FRAMES)
             centroids = pure_centroids(
                 short_starts, SHORT_WINDOW_FRAMES, short, frame_labels, centroids
             )
@@ -198,22 +234,27 @@ class BuiltinDiarizer:
             frame_labels = self._refine(
                 regions, frame_labels, short_starts, short_lengths, short, centroids
             )
-        frame_labels = absorb_short_runs(regions, frame_labels, self.min_turn_frames)
-        pieces, speakers = runs(regions, frame_labels)
-        return _turns(pieces, speakers, duration)
+        return absorb_short_runs(regions, frame_labels, self.min_turn_frames)
 
-    def _light_speakers(
-        self, frame_labels: npt.NDArray[np.int64], regions: list[tuple[int, int]], speakers: int
-    ) -> npt.NDArray[np.int64]:
-        """Speakers with less than `min_speaker_seconds` of speech after refinement, lightest
-        first, as many as the floor (`num_speakers` or `min_speakers`) allows to go."""
-        if self.num_speakers is not None or self.min_speaker_seconds <= 0:
-            return np.zeros(0, dtype=np.int64)
-        speech = np.concatenate([frame_labels[start:end] for start, end in regions])
-        frames = np.bincount(speech, minlength=speakers)
-        light = np.argsort(frames, kind="stable")
-        light = light[frames[light] < self.min_speaker_seconds * FRAMES_PER_SECOND]
-        return light[: max(0, speakers - (self.min_speakers or 1))]
+    def _stand_apart(
+        self, frame_labels: npt.NDArray[np.int64], windows: _Windows, count: int
+    ) -> bool:
+        """Whether all `count` speakers of a refined labelling are voices of their own
+        (`speakers_stand_apart` over their speech and their pure short-window centroids)."""
+        speech = np.concatenate([frame_labels[start:end] for start, end in windows.regions])
+        seconds = np.bincount(speech, minlength=count) / FRAMES_PER_SECOND
+        short_starts, short = windows.short()
+        centroids = np.zeros((count, short.shape[1]))
+        if len(short_starts):
+            centroids = pure_centroids(
+                short_starts, SHORT_WINDOW_FRAMES, short, frame_labels, centroids
+            )
+        return speakers_stand_apart(
+            seconds,
+            centroids,
+            min_seconds=self.min_speaker_seconds,
+            max_similarity=self.max_speaker_similarity,
+        )
 
     def _refine(
         self,
@@ -226,31 +267,6 @@ class BuiltinDiarizer:
     ) -> npt.NDArray[np.int64]:
         scores, covered = frame_scores(starts, lengths, prints, centroids, len(frame_labels))
         return resegment(regions, frame_labels, scores, covered, switch_penalty=self.switch_penalty)
-
-    def _speaker_count(
-        self,
-        window_prints: npt.NDArray[np.float32],
-        segment_prints: npt.NDArray[np.float32],
-        weights: npt.NDArray[np.float64],
-    ) -> int:
-        if self.num_speakers is not None:
-            return self.num_speakers
-        held_out = estimate_speaker_count(
-            window_prints,
-            min_speakers=self.min_speakers,
-            max_speakers=self.max_speakers,
-            split_gain=self.split_gain,
-            centre_prints=segment_prints,
-        )
-        linkage = cluster_prints(
-            segment_prints,
-            threshold=self.threshold,
-            min_speakers=self.min_speakers,
-            max_speakers=self.max_speakers,
-            weights=weights,
-            min_weight=self.min_speaker_seconds * FRAMES_PER_SECOND,
-        )
-        return max(held_out, int(linkage.max()) + 1)
 
     def _regions(self, vad: SileroVAD, samples: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
         """Speech regions in 10 ms frames."""

@@ -110,7 +110,7 @@ class PyannoteDiarizer:
         token: str | None = None,
         loader: Callable[[str, str | None, str | None], Any] = _load_pipeline,
     ) -> None:
-        from qasr.adapters.diarization.clustering import check_speaker_bounds
+        from qasr.adapters.diarization.speaker_count import check_speaker_bounds
 
         check_speaker_bounds(num_speakers, min_speakers, max_speakers)
         self.name = pipeline

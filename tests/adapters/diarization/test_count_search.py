@@ -1,0 +1,139 @@
+"""The builtin diarizer's speaker count, on voices made up in mel space (no networks, no audio).
+
+A stand-in encoder prints a window as the renormalised mean of its mel frames, and each voice's
+frames scatter around a direction of its own, so window prints behave as GE2E prints do: close
+within a voice, apart between voices, as close as asked for a pair of similar voices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qasr.adapters.diarization.builtin import BuiltinDiarizer, _windows
+from qasr.adapters.diarization.voice_encoder import embed_windows
+from qasr.adapters.mlx.backend import mx
+
+PAUSE = 50  # frames of silence between turns (0.5 s)
+PRINT_SIZE = 256
+
+
+class MeanVoice:
+    """Encoder stand-in: [B, T, 40] mel frames -> [B, 256] prints, the unit mean frame padded
+    with zeros to the encoder's print size."""
+
+    def __call__(self, mels: mx.array) -> mx.array:
+        mean = mx.mean(mels, axis=1)
+        unit = mean / mx.linalg.norm(mean, axis=-1, keepdims=True)
+        return mx.pad(unit, [(0, 0), (0, PRINT_SIZE - unit.shape[1])])
+
+
+def voices(count: int, seed: int = 0) -> np.ndarray:
+    directions = np.random.default_rng(seed).standard_normal((count, 40))
+    return directions / np.linalg.norm(directions, axis=1, keepdims=True)
+
+
+def conversation(
+    directions: np.ndarray, turns: list[tuple[int, float]], seed: int = 0
+) -> tuple[list[tuple[int, int]], np.ndarray, list[int]]:
+    """Speech regions (a turn each, pauses between), mel frames, and each region's voice."""
+    rng = np.random.default_rng(seed)
+    frames, regions, who = [np.zeros((PAUSE, 40))], [], []
+    cursor = PAUSE
+    for voice, seconds in turns:
+        length = round(seconds * 100)
+        frames.append(directions[voice] + 0.5 * rng.standard_normal((length, 40)))
+        frames.append(np.zeros((PAUSE, 40)))
+        regions.append((cursor, cursor + length))
+        who.append(voice)
+        cursor += length + PAUSE
+    return regions, np.concatenate(frames).astype(np.float32), who
+
+
+def diarize(diarizer: BuiltinDiarizer, regions, mels) -> list[tuple[str, float, float]]:
+    encoder = MeanVoice()
+    starts, lengths = _windows(regions)
+    prints = np.zeros((len(starts), PRINT_SIZE), dtype=np.float32)
+    for length in np.unique(lengths):
+        chosen = np.flatnonzero(lengths == length)
+        prints[chosen] = embed_windows(encoder, mels, starts[chosen], int(length))
+    turns = diarizer._from_prints(
+        encoder,
+        mels,
+        regions,
+        starts,
+        lengths,
+        prints,
+        len(mels) / 100,
+    )
+    return [(turn.speaker, turn.start, turn.end) for turn in turns]
+
+
+def speaker_of_each_region(turns, regions) -> list[str]:
+    """The speaker who holds most of each region."""
+    found = []
+    for start, end in regions:
+        held: dict[str, float] = {}
+        for speaker, a, b in turns:
+            held[speaker] = held.get(speaker, 0.0) + max(
+                0.0, min(b, end / 100) - max(a, start / 100)
+            )
+        found.append(max(held, key=held.__getitem__))
+    return found
+
+
+def same_partition(found: list[str], truth: list[int]) -> bool:
+    pairs = set(zip(found, truth, strict=True))
+    return len(pairs) == len(set(found)) == len(set(truth))
+
+
+ROUND_ROBIN = [(voice, 3.0) for _ in range(3) for voice in (0, 1, 2)]
+
+
+def test_three_voices_taking_turns_are_three_speakers_in_the_right_turns() -> None:
+    regions, mels, who = conversation(voices(3), ROUND_ROBIN)
+    turns = diarize(BuiltinDiarizer(), regions, mels)
+    assert len({speaker for speaker, _, _ in turns}) == 3
+    assert same_partition(speaker_of_each_region(turns, regions), who)
+
+
+def test_a_voice_heard_for_less_than_the_minimum_is_not_a_speaker_unless_asked_for() -> None:
+    brief = [*ROUND_ROBIN[:6], (2, 2.0)]  # voice 2: one 2 s turn (2.75 s are needed)
+    regions, mels, who = conversation(voices(3), [(v, s) for v, s in brief if v != 2] + brief[-1:])
+    assert len({s for s, _, _ in diarize(BuiltinDiarizer(), regions, mels)}) == 2
+    given = diarize(BuiltinDiarizer(num_speakers=3), regions, mels)
+    assert same_partition(speaker_of_each_region(given, regions), who)
+    kept = diarize(BuiltinDiarizer(min_speaker_seconds=1.5), regions, mels)
+    assert same_partition(speaker_of_each_region(kept, regions), who)
+
+
+def test_two_voices_closer_than_the_similarity_limit_are_one_speaker() -> None:
+    directions = voices(2)
+    close = directions[0] + 0.2 * directions[1]  # cosine ~0.98 to voice 0
+    directions[1] = close / np.linalg.norm(close)
+    regions, mels, who = conversation(directions, [(voice, 3.0) for voice in (0, 1) * 4])
+    assert len({s for s, _, _ in diarize(BuiltinDiarizer(), regions, mels)}) == 1
+    given = diarize(BuiltinDiarizer(num_speakers=2), regions, mels)
+    assert same_partition(speaker_of_each_region(given, regions), who)
+    # Without the similarity limit the durations alone allow more speakers than there are.
+    lenient = diarize(BuiltinDiarizer(max_speaker_similarity=0.999), regions, mels)
+    assert len({s for s, _, _ in lenient}) > 1
+
+
+@pytest.mark.parametrize(
+    ("bounds", "expected"), [({"max_speakers": 2}, 2), ({"min_speakers": 3}, 3)]
+)
+def test_the_bounds_hold_where_the_voices_say_otherwise(bounds, expected) -> None:
+    heard = 3 if "max_speakers" in bounds else 2
+    regions, mels, _ = conversation(
+        voices(heard), [(v, 3.0) for _ in range(3) for v in range(heard)]
+    )
+    turns = diarize(BuiltinDiarizer(**bounds), regions, mels)
+    assert len({speaker for speaker, _, _ in turns}) == expected
+
+
+def test_one_voice_stays_one_speaker() -> None:
+    regions, mels, _ = conversation(voices(1), [(0, seconds) for seconds in (2.0, 4.0, 3.0, 5.0)])
+    assert {speaker for speaker, _, _ in diarize(BuiltinDiarizer(), regions, mels)} == {
+        "SPEAKER_00"
+    }
