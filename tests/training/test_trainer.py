@@ -114,6 +114,11 @@ def test_run_validates_saves_and_exports_a_loadable_model(
     assert (tmp_path / "checkpoints" / "step-000002").is_dir()
     assert sum("validation loss" in line and "WER" in line for line in lines) == 2
     assert any(line.startswith("step 4/4") and "ETA" in line for line in lines)
+    # One notice per compiled shape, before that shape's first step.
+    compiling = [line for line in lines if line.startswith("compiling the step")]
+    assert len(compiling) == trainer.compiled_steps.shapes >= 1
+    first_step = next(i for i, line in enumerate(lines) if line.startswith("step "))
+    assert lines.index(compiling[0]) < first_step
 
     # The export is an original-layout checkpoint with the base's tensor names and files.
     base = mx.load(str(tiny_folder / "model.safetensors"))

@@ -292,6 +292,7 @@ class Trainer:
         self.compiled_steps  # noqa: B018 (features and tables first, so the timing is the steps')
         started, first, tokens = time.monotonic(), self.step, 0
         while self.step < config.steps:
+            self._announce_compiling()
             loss, grad_norm, step_tokens = self._queue_step()
             tokens += step_tokens
             last = self.step == config.steps
@@ -318,6 +319,17 @@ class Trainer:
         folder = self.export()
         self.on_progress(f"exported the trained model to {folder}")
         return folder
+
+    def _announce_compiling(self) -> None:
+        # A new bucket shape is a new compiled step, and its first run waits for the compiler:
+        # seconds on a CPU, a minute or two on a fresh CUDA machine (its kernels are then reused).
+        steps = self.compiled_steps
+        if steps.compile != "none" and not steps.is_compiled(self.step_examples()):
+            chunks = steps.tables.batch_shape(self.step_examples()).chunks
+            self.on_progress(
+                f"compiling the step for batch shape {steps.shapes + 1} (clips padded to {chunks} s): "
+                "the first time on a GPU takes a minute or two"
+            )
 
 
 def _due(step: int, every: int) -> bool:
