@@ -327,8 +327,8 @@ class Trainer:
         if steps.compile != "none" and not steps.is_compiled(self.step_examples()):
             chunks = steps.tables.batch_shape(self.step_examples()).chunks
             self.on_progress(
-                f"compiling the step for batch shape {steps.shapes + 1} (clips padded to {chunks} s): "
-                "the first time on a GPU takes a minute or two"
+                f"compiling the step for batch shape {steps.shapes + 1} (clips padded to "
+                f"{chunks} s): the first time on a GPU takes a minute or two"
             )
 
 
