@@ -7,6 +7,8 @@ within a voice, apart between voices, as close as asked for a pair of similar vo
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -50,7 +52,9 @@ def conversation(
     return regions, np.concatenate(frames).astype(np.float32), who
 
 
-def diarize(diarizer: BuiltinDiarizer, regions, mels) -> list[tuple[str, float, float]]:
+def diarize(
+    diarizer: BuiltinDiarizer, regions, mels, energy_db=None
+) -> list[tuple[str, float, float]]:
     encoder = MeanVoice()
     starts, lengths = _windows(regions)
     prints = np.zeros((len(starts), PRINT_SIZE), dtype=np.float32)
@@ -65,6 +69,7 @@ def diarize(diarizer: BuiltinDiarizer, regions, mels) -> list[tuple[str, float, 
         lengths,
         prints,
         len(mels) / 100,
+        energy_db,
     )
     return [(turn.speaker, turn.start, turn.end) for turn in turns]
 
@@ -137,3 +142,22 @@ def test_one_voice_stays_one_speaker() -> None:
     assert {speaker for speaker, _, _ in diarize(BuiltinDiarizer(), regions, mels)} == {
         "SPEAKER_00"
     }
+
+
+def test_the_pause_between_two_voices_in_one_region_is_nobodys_speech() -> None:
+    # As when the detector bridges the pauses: one region holds four turns of two voices.
+    regions, mels, _ = conversation(voices(2), [(voice, 3.0) for voice in (0, 1) * 2])
+    joined = [(regions[0][0], regions[-1][1])]
+    energy_db = np.full(len(mels), -90.0)  # quiet, but where the turns are
+    for start, end in regions:
+        energy_db[start:end] = -20.0
+    middles = [(end + start) / 200 for (_, end), (start, _) in itertools.pairwise(regions)]
+
+    def spoken(turns, second: float) -> bool:
+        return any(a <= second < b for _, a, b in turns)
+
+    turns = diarize(BuiltinDiarizer(), joined, mels, energy_db)
+    assert len({speaker for speaker, _, _ in turns}) == 2
+    assert not any(spoken(turns, middle) for middle in middles)
+    # Without the energy the region's every frame is someone's turn, pauses included.
+    assert all(spoken(diarize(BuiltinDiarizer(), joined, mels), middle) for middle in middles)

@@ -1,6 +1,7 @@
 """The built-in diarizer: who speaks when, offline, from weights that two wheels ship.
 
-1. Silero VAD finds speech in 32 ms frames; `speech_regions` turns them into regions.
+1. Silero VAD finds speech in 32 ms frames; `speech_regions` turns them into regions, whose edges
+   `refine_edges` moves to the 10 ms energy contour.
 2. The GE2E voice encoder prints overlapping windows (1.5 s, every 0.25 s) inside each region; a
    region shorter than a window is printed whole (down to 0.25 s; shorter ones take the speaker of
    the nearest printed region).
@@ -17,6 +18,11 @@
    least `min_speaker_seconds` and no two have pure short-window centroids at cosine
    `max_speaker_similarity` or closer (`speaker_count.speakers_stand_apart`); the floor
    (`min_speakers`, else 1) is kept when none does.
+
+6. The pause at each change of speaker (a stretch of frames too quiet for speech, >= 0.2 s,
+   that comes within 0.1 s of the change) is taken out of both turns
+   (`speech_regions.open_pauses`): a region bridges short gaps, and a gap between two voices is
+   nobody's speech.
 
 One speaker at a time: overlapped speech goes to the speaker the windows resemble most.
 """
@@ -56,6 +62,7 @@ from qasr.adapters.diarization.speaker_count import (
 from qasr.adapters.diarization.speech_regions import (
     RegionRules,
     frame_energy_db,
+    open_pauses,
     refine_edges,
     speech_regions,
 )
@@ -165,7 +172,8 @@ class BuiltinDiarizer:
         if clip.sample_rate != SAMPLE_RATE:
             samples = resample(samples, clip.sample_rate, SAMPLE_RATE)
         vad, encoder = self.models()
-        regions = self._regions(vad, samples)
+        energy_db = frame_energy_db(samples)
+        regions = self._regions(vad, samples, energy_db)
         if not regions:
             return ()
         mels = mel_frames(samples)
@@ -176,7 +184,9 @@ class BuiltinDiarizer:
         for length in np.unique(lengths):
             chosen = np.flatnonzero(lengths == length)
             prints[chosen] = embed_windows(encoder, mels, starts[chosen], int(length))
-        return self._from_prints(encoder, mels, regions, starts, lengths, prints, clip.duration)
+        return self._from_prints(
+            encoder, mels, regions, starts, lengths, prints, clip.duration, energy_db
+        )
 
     def _from_prints(
         self,
@@ -187,8 +197,10 @@ class BuiltinDiarizer:
         lengths: npt.NDArray[np.int64],
         prints: npt.NDArray[np.float32],
         duration: float,
+        energy_db: npt.NDArray[np.float64] | None = None,
     ) -> tuple[SpeakerSpan, ...]:
-        """Turns from the window prints: segments, then a refined labelling per count tried."""
+        """Turns from the window prints: segments, then a refined labelling per count tried;
+        given the clip's energy, the pause at each change of speaker is taken out of the turns."""
         segments = _split_at_changes(regions, starts, lengths, prints, self.change_threshold)
         segment_prints = _segment_prints(segments, starts, lengths, prints)
         weights = np.array([end - start for start, end in segments], dtype=np.float64)
@@ -202,6 +214,8 @@ class BuiltinDiarizer:
         else:  # the floor needs no check: fewer speakers were not allowed
             frame_labels = self._labelled(floor, segments, segment_prints, weights, windows)
         pieces, speakers = runs(regions, frame_labels)
+        if energy_db is not None:
+            pieces = open_pauses(energy_db, regions, pieces)
         return _turns(pieces, speakers, duration)
 
     def _labelled(
@@ -268,8 +282,13 @@ class BuiltinDiarizer:
         scores, covered = frame_scores(starts, lengths, prints, centroids, len(frame_labels))
         return resegment(regions, frame_labels, scores, covered, switch_penalty=self.switch_penalty)
 
-    def _regions(self, vad: SileroVAD, samples: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
-        """Speech regions in 10 ms frames."""
+    def _regions(
+        self,
+        vad: SileroVAD,
+        samples: npt.NDArray[np.float32],
+        energy_db: npt.NDArray[np.float64],
+    ) -> list[tuple[int, int]]:
+        """Speech regions in 10 ms frames (`energy_db`: the samples' `frame_energy_db`)."""
         probabilities = speech_probabilities(vad, samples)
         scale = FRAME_SECONDS * FRAMES_PER_SECOND
         last = len(samples) // HOP
@@ -277,7 +296,7 @@ class BuiltinDiarizer:
             (round(start * scale), min(round(end * scale), last))
             for start, end in speech_regions(probabilities, self.region_rules)
         ]
-        return refine_edges(frame_energy_db(samples), [(a, b) for a, b in coarse if a < b])
+        return refine_edges(energy_db, [(a, b) for a, b in coarse if a < b])
 
 
 def _windows(regions: list[tuple[int, int]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
