@@ -2,11 +2,11 @@
 committed windows decoded (issue 15's tuning of the window edges).
 
 With `free_commit` (the default) a committed window's text is the prefix-free decoding of its
-trimmed audio, so the partial steps do not change it: a fake decoder ("x" for any speech) runs
-the engine to find the windows, and the real model decodes only what each commit decoded, the
-way the engine calls it (language forced, a stream step). Streams are built as in
-scripts/streaming_eval.py (held-out clips from `skip`, pauses drawn with `seed`); the errors are
-compared with each joined clip decoded alone.
+trimmed audio (voted among `vote_margins`), so the partial steps do not change it: a fake
+decoder ("x" for any speech) answers the engine's partial steps, and the real model decodes
+only the commits' calls, as the engine makes them (language forced, a stream step). Streams
+are built as in scripts/streaming_eval.py (held-out clips from `skip`, pauses drawn with
+`seed`); the errors are compared with each joined clip decoded alone.
 
     python scripts/streaming_commit_sim.py --data /tmp/heldout \\
         --streams 100:3,200:4,300:5,500:6,600:7,700:8 --settings '{}'
@@ -20,8 +20,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "src"))
@@ -31,7 +29,6 @@ import streaming_eval as se  # noqa: E402
 from qasr import Session  # noqa: E402
 from qasr.app.use_cases.streaming import CommittedText, StreamingEngine, StreamSettings  # noqa: E402
 from qasr.domain import AudioClip, Transcript, find_language  # noqa: E402
-from qasr.ports import ContinuationOptions  # noqa: E402
 from qasr.training.metrics import edit_distance, normalize_transcript  # noqa: E402
 
 
@@ -58,11 +55,10 @@ def one_stream(
     audio, reference, used = se.long_stream(pool, 3.0, seed)
     alone = [session.transcribe(clip).text for clip, _ in pool[:used]]
     english = find_language("English")
-    commits: list[np.ndarray] = []
 
     def fake(clip: AudioClip, options: Any) -> Transcript:
         if engine.final:
-            commits.append(clip.samples)
+            return session._service.transcribe(clip, options, return_chunks=False)
         return Transcript(text="x", language=english)
 
     engine = _Recording(
@@ -73,15 +69,7 @@ def one_stream(
     for first in range(0, len(audio), se.PIECE):
         events += engine.feed(audio[first : first + se.PIECE])
     events += engine.finish()
-    options = ContinuationOptions(language=english, context="", prefix="", reuse_work=True)
-    pending = iter(commits)
-    texts = [
-        session._service.transcribe(
-            AudioClip(next(pending), 16000, "stream"), options, return_chunks=False
-        ).text
-        for event in events
-        if isinstance(event, CommittedText) and event.text
-    ]
+    texts = [event.text for event in events if isinstance(event, CommittedText) and event.text]
     return {
         "clips": f"{skip}-{skip + used - 1}",
         "seed": seed,

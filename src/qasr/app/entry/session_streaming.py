@@ -37,6 +37,7 @@ def open_stream(
     max_seconds: float | None = None,
     silence_margin: float | None = 0.3,
     tail_margin: float | None = 0.7,
+    vote_margins: tuple[float, ...] = (0.2, 0.4),
     free_commit: bool = True,
     reuse_work: bool = True,
 ) -> Stream:
@@ -57,6 +58,7 @@ def open_stream(
         max_seconds=max_seconds,
         silence_margin=silence_margin,
         tail_margin=tail_margin,
+        vote_margins=vote_margins,
         free_commit=free_commit,
     )
     engine = StreamingEngine(

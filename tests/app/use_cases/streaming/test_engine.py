@@ -148,7 +148,10 @@ def test_a_pause_commit_keeps_silence_after_the_words_and_before_the_next() -> N
     # Words end at 1.15 s, "delta" starts at 3.7 s.
     audio = np.concatenate([speech([0, 3]), np.zeros(int(2.2 * RATE), np.float32), speech([5])])
     recognizer = ToneWordRecognizer()
-    engine = engine_for(recognizer, step_seconds=1.0, commit_after_silence=1.0, tail_margin=0.6)
+    # No vote decodings (test_vote.py): each call then keeps exactly `silence_margin` before.
+    engine = engine_for(
+        recognizer, step_seconds=1.0, commit_after_silence=1.0, tail_margin=0.6, vote_margins=()
+    )
     windows = committed(feed_in_pieces(engine, audio, [RATE // 4]))
     assert [window.text for window in windows] == ["alpha bravo", "delta"]
     # The step at 3 s sees 1.85 s of pause: the next window starts 0.3 s before that step.

@@ -110,3 +110,9 @@ def test_the_seed_names_carry_text_and_metrics() -> None:
     assert metrics["updates"] >= 5 and metrics["real_time_factor"] > 0
     assert metrics["audio_seconds"] == pytest.approx(len(audio) / RATE)
     assert np.isfinite(metrics["mean_update_seconds"])
+
+
+def test_a_session_stream_votes_its_commits_unless_told_not_to() -> None:
+    assert Session(ToneWordRecognizer()).stream().engine.settings.vote_margins == (0.2, 0.4)
+    stream = Session(ToneWordRecognizer()).stream(vote_margins=())
+    assert stream.engine.settings.vote_margins == ()

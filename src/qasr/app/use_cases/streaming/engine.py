@@ -31,6 +31,7 @@ from qasr.app.use_cases.streaming.events import (
 )
 from qasr.app.use_cases.streaming.pieces import as_piece
 from qasr.app.use_cases.streaming.vad import has_speech, last_pause, quietest_point, trim_silence
+from qasr.app.use_cases.streaming.vote import nearest_to_all
 from qasr.domain import (
     SAMPLE_RATE,
     AudioClip,
@@ -263,14 +264,29 @@ class StreamingEngine:
         # A commit decodes its window afresh (`free_commit`): the text kept is then exactly the
         # offline decoding of that audio, not one steered by a guess made on less of it.
         prefix = "" if final and self.settings.free_commit else self._prefix(end)
+        trimmed = self._trim(audio, self.settings.silence_margin, final)
+        result = self._call(trimmed, prefix, end)
+        margins = self.settings.vote_margins
+        if final and not prefix and margins and self.settings.silence_margin is not None:
+            result = self._vote(audio, trimmed, result, end)
+        if self._language is None and result.language is not None:
+            # Carried over: later steps and windows force it, so a prefix is plain text.
+            self._language = result.language
+        language = result.language or self._language if result.text else None
+        kept = prefix if result.text.startswith(prefix) else ""
+        hypothesis = _Hypothesis(end, result.text, language, result.finish_reason, kept)
+        self._history.append(hypothesis)
+        return hypothesis
+
+    def _trim(
+        self, audio: npt.NDArray[np.float32], lead: float | None, final: bool
+    ) -> npt.NDArray[np.float32]:
         settings = self.settings
-        audio = trim_silence(
-            audio,
-            settings.silence_level,
-            settings.silence_margin,
-            settings.tail_margin,
-            relative=final,
+        return trim_silence(
+            audio, settings.silence_level, lead, settings.tail_margin, relative=final
         )
+
+    def _call(self, audio: npt.NDArray[np.float32], prefix: str, end: int) -> Transcript:
         # `reuse_work` lets the recognizer keep what the next step shares (ADR 0020).
         options = ContinuationOptions(
             language=self._language, context=self._context, prefix=prefix, reuse_work=self._reuse
@@ -284,14 +300,30 @@ class StreamingEngine:
                 self._clock() - started,
             )
         )
-        if self._language is None and result.language is not None:
-            # Carried over: later steps and windows force it, so a prefix is plain text.
-            self._language = result.language
-        language = result.language or self._language if result.text else None
-        kept = prefix if result.text.startswith(prefix) else ""
-        hypothesis = _Hypothesis(end, result.text, language, result.finish_reason, kept)
-        self._history.append(hypothesis)
-        return hypothesis
+        return result
+
+    def _vote(
+        self,
+        audio: npt.NDArray[np.float32],
+        trimmed: npt.NDArray[np.float32],
+        first: Transcript,
+        end: int,
+    ) -> Transcript:
+        """A commit's text voted among decodings with each of `vote_margins` before its speech
+        (issue 15: one padding is one draw of the demo model's words). A margin that leaves the
+        same audio (the window has no more silence before its speech) repeats that decoding's
+        text without a model call, and still counts as a vote for it."""
+        if self._language is None and first.language is not None:
+            self._language = first.language  # the votes decode in the language of the first
+        seen: list[tuple[npt.NDArray[np.float32], Transcript]] = [(trimmed, first)]
+        results = [first]
+        for margin in self.settings.vote_margins:
+            candidate = self._trim(audio, margin, True)
+            same = next((done for clip, done in seen if np.array_equal(clip, candidate)), None)
+            result = same if same is not None else self._call(candidate, "", end)
+            seen.append((candidate, result))
+            results.append(result)
+        return results[nearest_to_all([result.text for result in results])]
 
     def _prefix(self, end: int) -> str:
         """The latest text of audio ending at or before `end`, minus its last k tokens."""

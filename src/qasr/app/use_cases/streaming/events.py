@@ -69,7 +69,9 @@ class StreamSettings:
     the last step's prefixed text is kept, one model call fewer). `silence_margin` and
     `tail_margin`: the silence kept before and after a window's speech (the rest is not decoded;
     None: all of it); a pause commit starts the next window `silence_margin` before the pause's
-    end. `max_seconds`: the longest stream.
+    end. `vote_margins`: a committed window is also decoded with these lead margins instead of
+    `silence_margin`, and the text nearest the others is kept (empty: one decoding; only with
+    `free_commit` and a `silence_margin`). `max_seconds`: the longest stream.
     """
 
     step_seconds: float = attrs.field(default=2.0, validator=_positive)
@@ -82,6 +84,7 @@ class StreamSettings:
     free_commit: bool = True
     silence_margin: float | None = 0.3
     tail_margin: float | None = 0.7
+    vote_margins: tuple[float, ...] = attrs.field(default=(0.2, 0.4), converter=tuple)
     max_seconds: float | None = None
 
     def __attrs_post_init__(self) -> None:
