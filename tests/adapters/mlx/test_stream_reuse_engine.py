@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.support.demo_model import needs_stream_model, prefix_recognizer
 
-from qasr.app.use_cases.streaming import StreamingEngine, StreamSettings
+from qasr.app.use_cases.streaming import CommittedText, StreamingEngine, StreamSettings
 from qasr.domain import AudioClip, RecognitionOptions, Transcript
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -98,8 +98,9 @@ def test_pieces_of_any_size_give_the_same_events_with_reuse(recognizer, referenc
 def test_encoder_work_per_update_stays_bounded_on_a_long_stream(recognizer) -> None:  # type: ignore[no-untyped-def]
     audio = sentences(7)  # ~58 s: 30 s windows committed at their limit
     span = recognizer.thinker.model.audio_tower.config.window_frames
-    _, frames = stream(recognizer, audio, [RATE], reuse=True)
-    _, off_frames = stream(recognizer, audio, [RATE], reuse=False)
+    # The reuse alone: voted commits (below) decode other audio, which no cache shares.
+    _, frames = stream(recognizer, audio, [RATE], reuse=True, vote_margins=())
+    _, off_frames = stream(recognizer, audio, [RATE], reuse=False, vote_margins=())
     # Without reuse a step encodes its whole window (up to 30 s = 3000 frames); with it, the
     # open 8 s window, plus a window just completed, or all of them when louder audio moved
     # the clamp floor (a window that started mid-sentence meets its loudest frame late).
@@ -109,3 +110,9 @@ def test_encoder_work_per_update_stays_bounded_on_a_long_stream(recognizer) -> N
     assert sum(frames) < 0.6 * sum(off_frames)
     half = len(frames) // 2
     assert np.mean(frames[half:]) <= 1.25 * np.mean(frames[:half])
+    # A voted commit adds at most two decodings of its own window: work bounded by the window
+    # (30 s of 10 ms frames), whatever the stream's length.
+    events, voted = stream(recognizer, audio, [RATE], reuse=True)
+    commits = sum(isinstance(event, CommittedText) for event in events)
+    assert 0 < len(voted) - len(frames) <= 2 * commits
+    assert max(voted) <= 30 * 100
