@@ -15,9 +15,7 @@ device the step will run on.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -25,23 +23,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.count_kernels import VIEWS
+from scripts.count_kernels import VIEWS, count_primitives
 
 
 def count_graph(*outputs: Any) -> dict[str, Any]:
+    """count_kernels.count_primitives of the outputs' graph, in this script's report keys."""
     from qasr.adapters.mlx.backend import mx
 
     with tempfile.TemporaryDirectory() as folder:
         dot = Path(folder) / "graph.dot"
         mx.export_to_dot(str(dot), *outputs)
-        names = re.findall(r'label\s*=\s*"([A-Za-z_]+)', dot.read_text())
-    ops = collections.Counter(names)
-    kernels = {name: n for name, n in ops.items() if name not in VIEWS}
-    return {
-        "nodes": sum(ops.values()),
-        "kernels": sum(kernels.values()),
-        "by_op": dict(sorted(kernels.items(), key=lambda item: -item[1])),
-    }
+        counts = count_primitives(dot.read_text())
+    by_op = {name: n for name, n in counts["by_primitive"].items() if name not in VIEWS}
+    return {"nodes": counts["primitives"], "kernels": counts["kernels"], "by_op": by_op}
 
 
 def _bucket(shape: Any) -> dict[str, int]:

@@ -88,8 +88,8 @@ class TrainingConfig:
     # What mx.compile covers (compiled.CompileMode: "step", "update", "none"; True/False: the
     # whole step or nothing); None: the whole step. On CUDA (MLX 0.32.4) the whole step used to
     # stall in its first compile; since the CTC gradient and the GPU's GELU are a few kernels
-    # (ctc.py, activations.py), it compiles in seconds and runs 30 steps/s of 64 clips on an H200
-    # (docs/benchmarks/tiny-en-trainer.json).
+    # (ctc.py, activations.py), it compiles (~1-2 min a bucket shape on a fresh H200, reused
+    # after) and runs 30 steps/s of 64 clips there (docs/benchmarks/tiny-en-trainer.json).
     compile: str | bool | None = None
     # SpecAugment-style stripes masked in each training clip's features (masking.py); 0: none.
     time_masks: int = attrs.field(default=0, validator=_not_negative)

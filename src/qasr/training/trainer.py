@@ -202,11 +202,15 @@ class Trainer:
         """The next step's examples as an eager batch (loss.batch_loss's input)."""
         return self.batch([self.train_examples[index] for index in self.step_examples()])
 
-    def _queue_step(self) -> tuple[mx.array, mx.array, int]:
-        """Queue the next step on the device: (loss, gradient norm) unevaluated, tokens learnt.
-        The only randomness in a step, the feature masks (masking.py), is a function of (seed,
-        step) like the data order, so a resumed run repeats the same steps."""
-        indices = self.step_examples()
+    def _queue_step(
+        self, indices: npt.NDArray[np.int64] | None = None
+    ) -> tuple[mx.array, mx.array, int]:
+        """Queue the next step (on `indices`, its examples, when already known) on the device:
+        (loss, gradient norm) unevaluated, tokens learnt. The only randomness in a step, the
+        feature masks (masking.py), is a function of (seed, step) like the data order, so a
+        resumed run repeats the same steps."""
+        if indices is None:
+            indices = self.step_examples()
         loss, grad_norm = self.compiled_steps(indices, self.step)
         self.step += 1
         return loss, grad_norm, int(self.compiled_steps.tables.answer_length[indices].sum())
@@ -292,8 +296,9 @@ class Trainer:
         self.compiled_steps  # noqa: B018 (features and tables first, so the timing is the steps')
         started, first, tokens = time.monotonic(), self.step, 0
         while self.step < config.steps:
-            self._announce_compiling()
-            loss, grad_norm, step_tokens = self._queue_step()
+            indices = self.step_examples()
+            self._announce_compiling(indices)
+            loss, grad_norm, step_tokens = self._queue_step(indices)
             tokens += step_tokens
             last = self.step == config.steps
             if last or _due(self.step, config.log_every):
@@ -320,12 +325,12 @@ class Trainer:
         self.on_progress(f"exported the trained model to {folder}")
         return folder
 
-    def _announce_compiling(self) -> None:
+    def _announce_compiling(self, indices: npt.NDArray[np.int64]) -> None:
         # A new bucket shape is a new compiled step, and its first run waits for the compiler:
         # seconds on a CPU, a minute or two on a fresh CUDA machine (its kernels are then reused).
         steps = self.compiled_steps
-        if steps.compile != "none" and not steps.is_compiled(self.step_examples()):
-            chunks = steps.tables.batch_shape(self.step_examples()).chunks
+        if steps.compile != "none" and not steps.is_compiled(indices):
+            chunks = steps.tables.batch_shape(indices).chunks
             self.on_progress(
                 f"compiling the step for batch shape {steps.shapes + 1} (clips padded to "
                 f"{chunks} s): the first time on a GPU takes a minute or two"
