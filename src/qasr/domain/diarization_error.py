@@ -97,7 +97,9 @@ def _best_mapping(together: dict[tuple[str, str], float]) -> dict[str, str]:
             if not used >> column & 1 and weight(rows[index], columns[column]) > 0.0:
                 score, choice = best(index + 1, used | 1 << column)
                 score += weight(rows[index], columns[column])
-                if score > result[0]:
+                # At an equal total a pair beats no pair: a pair's time can be lost in the sum's
+                # rounding (1.0 + 1e-40 == 1.0), and leaving it out would score it as confusion.
+                if score > result[0] or (score == result[0] and result[1][:1] == (-1,)):
                     result = (score, (column, *choice))
         return result
 

@@ -242,11 +242,15 @@ def test_concurrent_streams_share_the_workers_batches(tmp_path: Path) -> None:
     with live_server(app) as url:
         address = url.replace("http://", "ws://") + "/v1/realtime?intent=transcription"
         clients = [connect(address) for _ in range(4)]
-        for client in clients:
+        worker = app.state.qasr.worker
+        for index, client in enumerate(clients):
             update(client, turn_detection=None, input_audio_sample_rate=16_000)
             stream_audio(client, speech([2, 4]))  # 1.5 s: every step completes at commit
             send(client, "input_audio_buffer.commit")
-        worker = app.state.qasr.worker
+            if index == 0:
+                # The first decode holds the gated worker alone, so the others must wait together
+                # (sent at once, the worker may take two into its first batch).
+                wait_until(lambda: len(worker.batches) == 1, what="the first decode to start")
         wait_until(lambda: worker.queue_depth >= 3, what="the streams' decodes to wait together")
         recognizer.gate.set()
         for client in clients:
