@@ -19,6 +19,7 @@ import attrs
 from qasr.adapters.mlx.backend import mx, nn
 from qasr.adapters.mlx.checkpoint.config import known_fields
 from qasr.adapters.mlx.checkpoint.weights import FUSED_INTO, FUSED_PROJECTIONS
+from qasr.adapters.mlx.model.fused_decoder import can_fuse, fused_decode_hidden
 from qasr.adapters.mlx.model.kv_cache import DEFAULT_STEP, KVCache, make_cache
 from qasr.adapters.mlx.model.mrope import (
     apply_rotary,
@@ -133,7 +134,9 @@ class Attention(nn.Module):
         out = mx.fast.scaled_dot_product_attention(
             queries, keys, values, scale=self.scale, mask=mask
         )
-        return self.o_proj(out.transpose(0, 2, 1, 3).reshape(B, L, -1))
+        # One token: [B, H, 1, D] is already [B, 1, H * D] in memory, so no transpose copy.
+        out = out.reshape(B, 1, -1) if L == 1 else out.transpose(0, 2, 1, 3).reshape(B, L, -1)
+        return self.o_proj(out)
 
 
 @partial(mx.compile, shapeless=True)
@@ -195,8 +198,11 @@ class TextModel(nn.Module):
 
         `position_ids` is either the 3-axis MRoPE ids [3, B, L], or, for ASR where the axes
         are equal and consecutive, the first position per row ([B] or an int): the fast path.
-        `mask` defaults to causal; a left-padded batch needs `padded_causal_mask`.
+        `mask` defaults to causal; a left-padded batch needs `padded_causal_mask`. One token a
+        row on CUDA goes through the fused kernels (`fused_decoder`).
         """
+        if can_fuse(inputs_embeds, position_ids, mask, self.config.head_dim):
+            return fused_decode_hidden(self, inputs_embeds, position_ids, cache, mask)
         L = inputs_embeds.shape[1]
         if mask is None and L > 1:
             mask = "causal"
