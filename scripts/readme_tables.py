@@ -96,10 +96,30 @@ def longform_profile(name: str) -> str:
     return "\n".join(rows)
 
 
+def fused_decode(name: str) -> str:
+    """ms/token with and without the fused CUDA kernels, per lease and batch
+    (`scripts/bench_decode_step.py --fused both`)."""
+    rows = [
+        "| lease | batch | dynamic: fused / plain | plain / fused | compiled: fused / plain "
+        "| plain / fused |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for lease, run in _load(name)["runs"].items():
+        for batch, steps in run["batches"].items():
+            cells = []
+            for step in ("dynamic", "compiled"):
+                fused = steps[f"fused/{step}"]["median_ms_per_token"]
+                plain = steps[f"plain/{step}"]["median_ms_per_token"]
+                cells.append(f"{fused:.2f} / {plain:.2f} | {plain / fused:.2f}x")
+            rows.append(f"| {lease} | {batch} | {' | '.join(cells)} |")
+    return "\n".join(rows)
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "h200-0.6b": lambda: side_by_side("h200-0.6b-bf16.json"),
     "h200-decode-step": lambda: decode_breakdown("decode-breakdown-h200.json"),
-    "h200-one-hour": lambda: longform_profile("longform-profile-h200.json"),
+    "h200-one-hour": lambda: longform_profile("longform-profile-h200-fused.json"),
+    "h200-fused-decode": lambda: fused_decode("decode-step-fused-h200.json"),
     "h200-0.6b-hour": lambda: side_by_side("h200-0.6b-bf16-1h.json"),
     "h200-1.7b-hour": lambda: side_by_side("h200-1.7b-bf16-1h.json"),
 }
