@@ -205,8 +205,9 @@ class BuiltinDiarizer:
         duration: float,
         energy_db: npt.NDArray[np.float64] | None = None,
     ) -> tuple[SpeakerSpan, ...]:
-        """Turns from the window prints: segments, then a refined labelling per count tried;
-        given the clip's energy, the pause at each change of speaker is taken out of the turns."""
+        """Turns from the window prints: segments, then a refined labelling per count tried, and
+        for the count kept the better fit of it and the window labelling; given the clip's
+        energy, the pause at each change of speaker is taken out of the turns."""
         segments = split_at_changes(regions, starts, lengths, prints, self.change_threshold)
         by_segment = segment_prints(segments, starts, lengths, prints)
         weights = np.array([end - start for start, end in segments], dtype=np.float64)
@@ -256,9 +257,8 @@ class BuiltinDiarizer:
     ) -> npt.NDArray[np.int64]:
         """The other labelling for `count` speakers: k-means centres of the 1.5 s window prints
         themselves, so that a change the segments missed cannot tie two voices into one
-        segment's print. Frames
-        no window covers take the centre nearest their segment's print. No more speakers than
-        segments, as in `_labelled`: a voice is not invented."""
+        segment's print. Frames no window covers take the centre nearest their segment's print.
+        No more speakers than segments, as in `_labelled`: a voice is not invented."""
         centres = spherical_kmeans(windows.prints, min(count, len(segments), len(windows.prints)))
         labels = np.argmax(by_segment @ centres.T, axis=1)
         frame_labels = _segment_frames(segments, labels, windows.regions[-1][1])
