@@ -12,7 +12,8 @@ import itertools
 import numpy as np
 import pytest
 
-from qasr.adapters.diarization.builtin import BuiltinDiarizer, _windows
+from qasr.adapters.diarization.builtin import BuiltinDiarizer
+from qasr.adapters.diarization.segments import window_starts
 from qasr.adapters.diarization.voice_encoder import embed_windows
 from qasr.adapters.mlx.backend import mx
 
@@ -56,7 +57,7 @@ def diarize(
     diarizer: BuiltinDiarizer, regions, mels, energy_db=None
 ) -> list[tuple[str, float, float]]:
     encoder = MeanVoice()
-    starts, lengths = _windows(regions)
+    starts, lengths = window_starts(regions)
     prints = np.zeros((len(starts), PRINT_SIZE), dtype=np.float32)
     for length in np.unique(lengths):
         chosen = np.flatnonzero(lengths == length)
@@ -161,3 +162,16 @@ def test_the_pause_between_two_voices_in_one_region_is_nobodys_speech() -> None:
     assert not any(spoken(turns, middle) for middle in middles)
     # Without the energy the region's every frame is someone's turn, pauses included.
     assert all(spoken(diarize(BuiltinDiarizer(), joined, mels), middle) for middle in middles)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_voices_that_one_segment_runs_together_are_told_apart_by_the_window_prints(seed) -> None:
+    # No cut at all (change threshold -1): each region is one segment holding two turns of two
+    # of the three voices, so every segment print blends two voices. Labelled from the segment
+    # prints alone, four of these six conversations came out wrong.
+    regions, mels, who = conversation(
+        voices(3, seed), [(voice, 3.0) for voice in (0, 1, 2) * 2], seed=seed
+    )
+    joined = [(regions[i][0], regions[i + 1][1]) for i in range(0, len(regions), 2)]
+    turns = diarize(BuiltinDiarizer(num_speakers=3, change_threshold=-1.0), joined, mels)
+    assert same_partition(speaker_of_each_region(turns, regions), who)

@@ -17,6 +17,7 @@ from qasr.adapters.diarization.resegment import (
     pure_centroids,
     resegment,
     runs,
+    window_distortion,
 )
 
 
@@ -125,3 +126,24 @@ def test_short_runs_are_absorbed_inside_regions_only(pieces, min_frames) -> None
     if len(kept) > 1:
         assert min(end - start for start, end in kept) >= min_frames
     assert set(speakers) <= set(labels.tolist())
+
+
+def test_window_distortion_is_lower_for_the_labelling_that_follows_the_voices() -> None:
+    voices = np.array([[1.0, 0.0], [0.0, 1.0]])
+    truth = np.array([0] * 40 + [1] * 40)
+    starts = np.arange(0, 71, 5)
+    rng = np.random.default_rng(0)
+    prints = voices[truth[starts + 5]] + 0.1 * rng.standard_normal((len(starts), 2))
+    prints /= np.linalg.norm(prints, axis=1, keepdims=True)
+    shifted = np.roll(truth, 20)  # the change 20 frames late, and a turn of voice 1 at the start
+    right = window_distortion(starts, 10, prints, truth)
+    assert right < window_distortion(starts, 10, prints, shifted)
+    # One label for all: one centroid between the voices, every window ~0.3 away from it.
+    assert window_distortion(starts, 10, prints, np.zeros(80, dtype=np.int64)) > right + 0.2
+
+
+def test_window_distortion_counts_a_speaker_without_a_pure_window_as_far() -> None:
+    labels = np.array([0] * 10 + [1] * 3 + [0] * 7)  # speaker 1 lies inside every window
+    starts = np.array([5, 8])
+    prints = np.array([[1.0, 0.0], [1.0, 0.0]])
+    assert window_distortion(starts, 10, prints, labels) == 1.0

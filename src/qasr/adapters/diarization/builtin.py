@@ -18,8 +18,11 @@
    least `min_speaker_seconds` and no two have pure short-window centroids at cosine
    `max_speaker_similarity` or closer (`speaker_count.speakers_stand_apart`); the floor
    (`min_speakers`, else 1) is kept when none does.
-
-6. The pause at each change of speaker (a stretch of frames too quiet for speech, >= 0.2 s,
+6. For the count found (or given), a second labelling: that many k-means centres of the 1.5 s
+   window prints, refined the same way; of the two, the one whose short windows lie closer to
+   their speakers' pure centroids is kept (`resegment.window_distortion`). The segments miss
+   changes between close voices; windows alone split a voice too readily to count with.
+7. The pause at each change of speaker (a stretch of frames too quiet for speech, >= 0.2 s,
    that comes within 0.1 s of the change) is taken out of both turns
    (`speech_regions.open_pauses`): a region bridges short gaps, and a gap between two voices is
    nobody's speech.
@@ -29,7 +32,6 @@ One speaker at a time: overlapped speech goes to the speaker the windows resembl
 
 from __future__ import annotations
 
-import itertools
 import threading
 
 import numpy as np
@@ -44,6 +46,16 @@ from qasr.adapters.diarization.resegment import (
     pure_centroids,
     resegment,
     runs,
+    window_distortion,
+)
+from qasr.adapters.diarization.segments import (
+    FRAMES_PER_SECOND,
+    SHORT_WINDOW_FRAMES,
+    reassign,
+    segment_prints,
+    short_window_starts,
+    split_at_changes,
+    window_starts,
 )
 from qasr.adapters.diarization.silero_vad import (
     FRAME_SECONDS,
@@ -58,6 +70,7 @@ from qasr.adapters.diarization.speaker_count import (
     check_speaker_bounds,
     kmeans_labels,
     speakers_stand_apart,
+    spherical_kmeans,
 )
 from qasr.adapters.diarization.speech_regions import (
     RegionRules,
@@ -76,16 +89,9 @@ from qasr.adapters.diarization.voice_encoder import (
 )
 from qasr.domain import AudioClip, SpeakerSpan
 
-FRAMES_PER_SECOND = SAMPLE_RATE // HOP  # the voice encoder's 10 ms frames
-WINDOW_FRAMES = 150
-STEP_FRAMES = 25
-MIN_WINDOW_FRAMES = 25
-SHORT_WINDOW_FRAMES = 75  # the second refinement pass: 0.75 s windows...
-SHORT_STEP_FRAMES = 20  # ...every 0.2 s
 DEFAULT_CHANGE_THRESHOLD = 0.75
 DEFAULT_REGION_RULES = RegionRules()
 DEFAULT_MIN_TURN_SECONDS = 0.3  # a shorter run of one speaker inside speech joins a neighbour
-REASSIGN_ROUNDS = 10
 
 
 _models_lock = threading.Lock()
@@ -119,7 +125,7 @@ class _Windows:
 
     def short(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         if self._short is None:
-            starts = _short_windows(self.regions)
+            starts = short_window_starts(self.regions)
             prints = np.zeros((0, self.prints.shape[1]), dtype=np.float32)
             if len(starts):
                 prints = embed_windows(self._encoder, self._mels, starts, SHORT_WINDOW_FRAMES)
@@ -177,7 +183,7 @@ class BuiltinDiarizer:
         if not regions:
             return ()
         mels = mel_frames(samples)
-        starts, lengths = _windows(regions)
+        starts, lengths = window_starts(regions)
         if len(starts) == 0:  # speech too short for one print: one speaker says all of it
             return _turns(regions, [0] * len(regions), clip.duration)
         prints = np.zeros((len(starts), 256), dtype=np.float32)
@@ -199,20 +205,27 @@ class BuiltinDiarizer:
         duration: float,
         energy_db: npt.NDArray[np.float64] | None = None,
     ) -> tuple[SpeakerSpan, ...]:
-        """Turns from the window prints: segments, then a refined labelling per count tried;
-        given the clip's energy, the pause at each change of speaker is taken out of the turns."""
-        segments = _split_at_changes(regions, starts, lengths, prints, self.change_threshold)
-        segment_prints = _segment_prints(segments, starts, lengths, prints)
+        """Turns from the window prints: segments, then a refined labelling per count tried, and
+        for the count kept the better fit of it and the window labelling; given the clip's
+        energy, the pause at each change of speaker is taken out of the turns."""
+        segments = split_at_changes(regions, starts, lengths, prints, self.change_threshold)
+        by_segment = segment_prints(segments, starts, lengths, prints)
         weights = np.array([end - start for start, end in segments], dtype=np.float64)
         windows = _Windows(regions, starts, lengths, prints, encoder, mels)
         floor = self.num_speakers or self.min_speakers or 1
         ceiling = self.num_speakers or self.max_speakers or max(DEFAULT_MAX_SPEAKERS, floor)
+        chosen = floor
         for count in range(min(ceiling, len(segments)), floor, -1):
-            frame_labels = self._labelled(count, segments, segment_prints, weights, windows)
+            frame_labels = self._labelled(count, segments, by_segment, weights, windows)
             if self._stand_apart(frame_labels, windows, count):
+                chosen = count
                 break
         else:  # the floor needs no check: fewer speakers were not allowed
-            frame_labels = self._labelled(floor, segments, segment_prints, weights, windows)
+            frame_labels = self._labelled(floor, segments, by_segment, weights, windows)
+        if chosen > 1:
+            frame_labels = self._better_fit(
+                frame_labels, self._window_labelled(chosen, segments, by_segment, windows), windows
+            )
         pieces, speakers = runs(regions, frame_labels)
         if energy_db is not None:
             pieces = open_pauses(energy_db, regions, pieces)
@@ -222,23 +235,59 @@ class BuiltinDiarizer:
         self,
         count: int,
         segments: list[tuple[int, int]],
-        segment_prints: npt.NDArray[np.float32],
+        by_segment: npt.NDArray[np.float32],
         weights: npt.NDArray[np.float64],
         windows: _Windows,
     ) -> npt.NDArray[np.int64]:
         """A speaker per 10 ms frame for `count` speakers: segments to the nearest k-means
-        centre, then the two Viterbi passes (1.5 s, then 0.75 s windows), short runs absorbed."""
-        labels = _reassign(segment_prints, kmeans_labels(segment_prints, count), weights)
-        regions = windows.regions
-        frame_labels = np.zeros(regions[-1][1], dtype=np.int64)
-        for (start, end), label in zip(segments, labels.tolist(), strict=True):
-            frame_labels[start:end] = label
+        centre of the segment prints, then the two Viterbi passes (`_refined`)."""
+        labels = reassign(by_segment, kmeans_labels(by_segment, count), weights)
+        frame_labels = _segment_frames(segments, labels, windows.regions[-1][1])
         if int(labels.max()) == 0:  # one speaker: no boundary between speakers to refine
             return frame_labels
-        centroids = label_centroids(segment_prints, labels, weights, int(labels.max()) + 1)
+        centroids = label_centroids(by_segment, labels, weights, int(labels.max()) + 1)
+        return self._refined(frame_labels, centroids, windows)
+
+    def _window_labelled(
+        self,
+        count: int,
+        segments: list[tuple[int, int]],
+        by_segment: npt.NDArray[np.float32],
+        windows: _Windows,
+    ) -> npt.NDArray[np.int64]:
+        """The other labelling for `count` speakers: k-means centres of the 1.5 s window prints
+        themselves, so that a change the segments missed cannot tie two voices into one
+        segment's print. Frames no window covers take the centre nearest their segment's print.
+        No more speakers than segments, as in `_labelled`: a voice is not invented."""
+        centres = spherical_kmeans(windows.prints, min(count, len(segments), len(windows.prints)))
+        labels = np.argmax(by_segment @ centres.T, axis=1)
+        frame_labels = _segment_frames(segments, labels, windows.regions[-1][1])
         frame_labels = self._refine(
-            regions, frame_labels, windows.starts, windows.lengths, windows.prints, centroids
+            windows.regions, frame_labels, windows.starts, windows.lengths, windows.prints, centres
         )
+        # A centre the first pass left with no speech goes, so that the second cannot revive it.
+        speech = np.concatenate([frame_labels[start:end] for start, end in windows.regions])
+        used = np.unique(speech)
+        renumber = np.zeros(len(centres), dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        return self._refined(renumber[frame_labels], centres[used], windows, first_pass=False)
+
+    def _refined(
+        self,
+        frame_labels: npt.NDArray[np.int64],
+        centroids: npt.NDArray[np.float64],
+        windows: _Windows,
+        *,
+        first_pass: bool = True,
+    ) -> npt.NDArray[np.int64]:
+        """The Viterbi passes from `frame_labels` and their speakers' `centroids`: the 1.5 s
+        windows (unless done), then the 0.75 s windows against the centroids of the short
+        windows the labels put wholly inside one speaker; short runs absorbed."""
+        regions = windows.regions
+        if first_pass:
+            frame_labels = self._refine(
+                regions, frame_labels, windows.starts, windows.lengths, windows.prints, centroids
+            )
         short_starts, short = windows.short()
         if len(short_starts):
             centroids = pure_centroids(
@@ -249,6 +298,26 @@ class BuiltinDiarizer:
                 regions, frame_labels, short_starts, short_lengths, short, centroids
             )
         return absorb_short_runs(regions, frame_labels, self.min_turn_frames)
+
+    def _better_fit(
+        self,
+        frame_labels: npt.NDArray[np.int64],
+        alternative: npt.NDArray[np.int64],
+        windows: _Windows,
+    ) -> npt.NDArray[np.int64]:
+        """Of two labellings for the chosen count, the one whose short windows lie closer to
+        their speakers' pure centroids (`window_distortion`); the first on a tie. Why two: the
+        segment labelling is what the count search is tuned on, but it inherits every change
+        the segments missed; the window labelling does not, yet alone it splits a voice too
+        readily to count with (diarization_tuning/window_labelling_study.json)."""
+        short_starts, short = windows.short()
+        if len(short_starts) == 0:
+            return frame_labels
+        fits = [
+            window_distortion(short_starts, SHORT_WINDOW_FRAMES, short, labels)
+            for labels in (frame_labels, alternative)
+        ]
+        return alternative if fits[1] < fits[0] else frame_labels
 
     def _stand_apart(
         self, frame_labels: npt.NDArray[np.int64], windows: _Windows, count: int
@@ -299,102 +368,14 @@ class BuiltinDiarizer:
         return refine_edges(energy_db, [(a, b) for a, b in coarse if a < b])
 
 
-def _windows(regions: list[tuple[int, int]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    starts: list[int] = []
-    lengths: list[int] = []
-    for start, end in regions:
-        span = end - start
-        if span < MIN_WINDOW_FRAMES:
-            continue
-        if span <= WINDOW_FRAMES:
-            starts.append(start)
-            lengths.append(span)
-            continue
-        # Every STEP_FRAMES from the region's start (so that a window ends where another starts,
-        # which change detection compares), and one flush with the region's end.
-        firsts = list(range(start, end - WINDOW_FRAMES + 1, STEP_FRAMES))
-        if firsts[-1] + WINDOW_FRAMES < end:
-            firsts.append(end - WINDOW_FRAMES)
-        starts.extend(firsts)
-        lengths.extend([WINDOW_FRAMES] * len(firsts))
-    return np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
-
-
-def _short_windows(regions: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
-    """Starts of the refinement pass's short windows, every SHORT_STEP_FRAMES in each region
-    that holds one."""
-    starts = [
-        first
-        for start, end in regions
-        for first in range(start, end - SHORT_WINDOW_FRAMES + 1, SHORT_STEP_FRAMES)
-    ]
-    return np.array(starts, dtype=np.int64)
-
-
-def _split_at_changes(
-    regions: list[tuple[int, int]],
-    starts: npt.NDArray[np.int64],
-    lengths: npt.NDArray[np.int64],
-    prints: npt.NDArray[np.float32],
-    threshold: float,
-) -> list[tuple[int, int]]:
-    """Regions cut where the voice changes: at a window's start, when the window that ends there
-    and the one that starts there differ (cosine below `threshold`) more than their neighbours
-    within a second do. A region of one speaker stays whole."""
-    full = lengths == WINDOW_FRAMES
-    by_start = {int(s): i for i, s in enumerate(starts) if full[i]}
-    segments: list[tuple[int, int]] = []
-    for region_start, region_end in regions:
-        candidates = []
-        for boundary in range(region_start + WINDOW_FRAMES, region_end - WINDOW_FRAMES + 1):
-            left, right = by_start.get(boundary - WINDOW_FRAMES), by_start.get(boundary)
-            if left is not None and right is not None:
-                candidates.append((boundary, float(prints[left] @ prints[right])))
-        cuts: list[int] = []
-        for boundary, similarity in candidates:
-            near = [s for b, s in candidates if abs(b - boundary) <= FRAMES_PER_SECOND]
-            lowest_nearby = similarity < threshold and similarity <= min(near)
-            if lowest_nearby and (not cuts or boundary - cuts[-1] > FRAMES_PER_SECOND):
-                cuts.append(boundary)
-        edges = [region_start, *cuts, region_end]
-        segments.extend(itertools.pairwise(edges))
-    return segments
-
-
-def _reassign(
-    prints: npt.NDArray[np.float32], labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
+def _segment_frames(
+    segments: list[tuple[int, int]], labels: npt.NDArray[np.int64], frames: int
 ) -> npt.NDArray[np.int64]:
-    """Each segment to the speaker whose (duration-weighted) centroid it resembles most, until
-    nothing moves: average linkage merges whole groups, and a segment that joined early with a
-    wrong group is moved back here. The speaker count does not change."""
-    speakers = int(labels.max()) + 1
-    for _ in range(REASSIGN_ROUNDS):
-        centroids = label_centroids(prints, labels, weights, speakers)
-        moved = np.argmax(prints @ centroids.T, axis=1)
-        if np.array_equal(moved, labels) or len(np.unique(moved)) < len(np.unique(labels)):
-            break
-        labels = moved
-    return labels
-
-
-def _segment_prints(
-    segments: list[tuple[int, int]],
-    starts: npt.NDArray[np.int64],
-    lengths: npt.NDArray[np.int64],
-    prints: npt.NDArray[np.float32],
-) -> npt.NDArray[np.float32]:
-    """Each segment's print: the renormalised mean of the windows inside it (the window that
-    covers most of it when none fits inside)."""
-    ends = starts + lengths
-    result = np.zeros((len(segments), prints.shape[1]), dtype=np.float32)
-    for index, (start, end) in enumerate(segments):
-        inside = (starts >= start) & (ends <= end)
-        if not inside.any():
-            cover = np.minimum(ends, end) - np.maximum(starts, start)
-            inside = cover == cover.max()
-        mean = prints[inside].mean(axis=0)
-        result[index] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-    return result
+    """A label per 10 ms frame from a label per segment (0 outside the segments)."""
+    frame_labels = np.zeros(frames, dtype=np.int64)
+    for (start, end), label in zip(segments, labels.tolist(), strict=True):
+        frame_labels[start:end] = label
+    return frame_labels
 
 
 def _turns(

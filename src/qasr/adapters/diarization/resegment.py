@@ -118,6 +118,27 @@ def pure_centroids(
     return centroids
 
 
+def window_distortion(
+    starts: npt.NDArray[np.int64],
+    length: int,
+    prints: npt.NDArray[np.floating],
+    frame_labels: npt.NDArray[np.int64],
+) -> float:
+    """How badly a labelling fits the prints: the mean cosine distance from each window (all
+    `length` frames long) to the pure centroid (`pure_centroids`) of the speaker who holds most
+    of its frames; a speaker without a pure window has no centroid, and its windows count 1."""
+    spans = frame_labels[starts[:, None] + np.arange(length)[None, :]]
+    speakers = int(spans.max()) + 1
+    held = np.zeros((len(starts), speakers))
+    np.add.at(held, (np.repeat(np.arange(len(starts)), length), spans.ravel()), 1.0)
+    majority = np.argmax(held, axis=1)
+    centroids = pure_centroids(
+        starts, length, prints, frame_labels, np.zeros((speakers, prints.shape[1]))
+    )
+    unit = np.asarray(prints, dtype=np.float64)
+    return float(np.mean(1.0 - np.sum(unit * centroids[majority], axis=1)))
+
+
 def absorb_short_runs(
     regions: list[tuple[int, int]], frame_labels: npt.NDArray[np.int64], min_frames: int
 ) -> npt.NDArray[np.int64]:
@@ -163,4 +184,5 @@ __all__ = [
     "pure_centroids",
     "resegment",
     "runs",
+    "window_distortion",
 ]
