@@ -194,7 +194,8 @@ def main(argv: list[str]) -> int:
             if args.oracle_count
             else "automatic (the most whose refined turns stand apart)"
         )
-        + ", boundaries refined by Viterbi over 1.5 s then 0.75 s window scores",
+        + ", boundaries refined by Viterbi over 1.5 s then 0.75 s window scores, of the segment"
+        " and the window labelling the better fit of the short windows",
         "min_speaker_seconds": diarizer.min_speaker_seconds,
         "max_speaker_similarity": diarizer.max_speaker_similarity,
         "switch_penalty": diarizer.switch_penalty,
