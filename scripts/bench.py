@@ -378,7 +378,10 @@ def side_process(
         "--batch-sizes", ",".join(map(str, args.batch_sizes)),
         "--tokens", str(args.tokens), "--repeats", str(args.repeats),
     ]  # fmt: skip
-    finished = subprocess.run(command, check=False)
+    # The official side imports qasr's prompt builder, and with it the MLX backend, whose BLAS
+    # preload (ADR 0006) would then serve torch's process too: it must run as torch runs alone.
+    env = {**os.environ, "QASR_BLAS": "none"} if side == "official" else None
+    finished = subprocess.run(command, check=False, env=env)
     if finished.returncode != 0:
         return {"error": f"exit status {finished.returncode}"}
     result: dict[str, Any] = json.loads(result_file.read_text())

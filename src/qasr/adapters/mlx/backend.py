@@ -5,8 +5,11 @@ contract forbids `import mlx` anywhere else); importing MLX elsewhere first woul
 the preload below.
 
 MLX's Linux CPU wheel falls back to the reference BLAS, ~30x slower than OpenBLAS for float32
-matmul (docs/adr/0006-cpu-blas.md). Loading OpenBLAS with RTLD_GLOBAL before `import mlx` makes
-MLX's `sgemm` calls resolve to it. `QASR_BLAS` names another library; `QASR_BLAS=none` opts out.
+matmul (docs/adr/0006-cpu-blas.md). Loading a BLAS with RTLD_GLOBAL before `import mlx` makes
+MLX's `sgemm` calls resolve to it: Intel's MKL when its wheel is installed (the `cpu` extra on
+x86-64 Linux), because MLX sends a decode step's matrix-vector products to `sgemm` with one row
+and MKL serves those at ~2x OpenBLAS's bandwidth; else the system's OpenBLAS. `QASR_BLAS` names
+another library; `QASR_BLAS=none` opts out.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 from qasr.errors import InvalidInputError, MissingExtraError
@@ -27,14 +31,40 @@ _CANDIDATES = (
 )
 
 
+def _installed_mkl() -> str | None:
+    """libmkl_rt from the `mkl` wheel, if it is installed."""
+    try:
+        files = distribution("mkl").files or []
+    except PackageNotFoundError:
+        return None
+    for file in files:
+        if file.name.startswith("libmkl_rt.so"):
+            return str(Path(str(distribution("mkl").locate_file(file))).resolve())
+    return None
+
+
+def _mkl_threading() -> None:
+    """MKL's OpenMP layer: GNU's libgomp where it loads (no second OpenMP runtime beside the
+    one torch and others bring), else one thread. A layer the user set is kept."""
+    if "MKL_THREADING_LAYER" in os.environ:
+        return
+    try:
+        ctypes.CDLL("libgomp.so.1")
+        os.environ["MKL_THREADING_LAYER"] = "GNU"
+    except OSError:
+        os.environ["MKL_THREADING_LAYER"] = "SEQUENTIAL"
+
+
 def _preload_blas() -> str | None:
     if not sys.platform.startswith("linux") or "mlx.core" in sys.modules:
         return None
     choice = os.environ.get("QASR_BLAS", "")
     if choice.lower() == "none":
         return None
-    for path in (choice,) if choice else _CANDIDATES:
+    for path in (choice,) if choice else (_installed_mkl(), *_CANDIDATES):
         if path and Path(path).exists():
+            if "mkl" in Path(path).name:
+                _mkl_threading()
             ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
             return path
     return None
