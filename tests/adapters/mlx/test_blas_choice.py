@@ -57,3 +57,32 @@ def test_with_libgomp_mkl_uses_gnu_openmp(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(backend.ctypes, "CDLL", lambda name: object())
     backend._mkl_threading()
     assert os.environ["MKL_THREADING_LAYER"] == "GNU"
+
+
+def test_qasr_blas_names_a_library_or_a_preference() -> None:
+    mkl = backend._installed_mkl()
+    openblas = backend._CANDIDATES
+    assert backend.blas_candidates("") == (mkl, *openblas)
+    assert backend.blas_candidates("MKL") == (mkl, *openblas)
+    assert backend.blas_candidates("openblas") == (*openblas, mkl)  # MKL if OpenBLAS is absent
+    assert backend.blas_candidates("none") == ()
+    assert backend.blas_candidates("/opt/libblis.so") == ("/opt/libblis.so",)
+
+
+def test_training_prefers_openblas_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    import qasr.training.settings
+    import qasr.training.trainer
+    from qasr.app import bootstrap
+
+    seen: list[str] = []
+
+    def train(config: object, on_progress: object) -> None:
+        seen.append(os.environ["QASR_BLAS"])
+
+    monkeypatch.setattr(qasr.training.settings, "TrainingConfig", lambda **settings: settings)
+    monkeypatch.setattr(qasr.training.trainer, "train", train)
+    monkeypatch.delenv("QASR_BLAS", raising=False)
+    bootstrap.train_model(steps=1)
+    monkeypatch.setenv("QASR_BLAS", "mkl")
+    bootstrap.train_model(steps=1)
+    assert seen == ["openblas", "mkl"]

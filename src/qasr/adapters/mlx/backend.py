@@ -9,7 +9,7 @@ matmul (docs/adr/0006-cpu-blas.md). Loading a BLAS with RTLD_GLOBAL before `impo
 MLX's `sgemm` calls resolve to it: Intel's MKL when its wheel is installed (the `cpu` extra on
 x86-64 Linux), because MLX sends a decode step's matrix-vector products to `sgemm` with one row
 and MKL serves those at ~2x OpenBLAS's bandwidth; else the system's OpenBLAS. `QASR_BLAS` names
-another library; `QASR_BLAS=none` opts out.
+another library (a path), or the one to prefer (`mkl`, `openblas`); `QASR_BLAS=none` opts out.
 """
 
 from __future__ import annotations
@@ -55,13 +55,19 @@ def _mkl_threading() -> None:
         os.environ["MKL_THREADING_LAYER"] = "SEQUENTIAL"
 
 
+def blas_candidates(choice: str) -> tuple[str | None, ...]:
+    """The libraries to try, in order, for a QASR_BLAS value: a path alone; `mkl` or `openblas`
+    first and the other after; nothing for `none`; MKL, then OpenBLAS, when unset."""
+    mkl = _installed_mkl()
+    preferences = {"": (mkl, *_CANDIDATES), "mkl": (mkl, *_CANDIDATES), "none": ()}
+    preferences["openblas"] = (*_CANDIDATES, mkl)
+    return preferences.get(choice.lower(), (choice,))
+
+
 def _preload_blas() -> str | None:
     if not sys.platform.startswith("linux") or "mlx.core" in sys.modules:
         return None
-    choice = os.environ.get("QASR_BLAS", "")
-    if choice.lower() == "none":
-        return None
-    for path in (choice,) if choice else (_installed_mkl(), *_CANDIDATES):
+    for path in blas_candidates(os.environ.get("QASR_BLAS", "")):
         if path and Path(path).exists():
             if "mkl" in Path(path).name:
                 _mkl_threading()
