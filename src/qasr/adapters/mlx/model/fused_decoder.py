@@ -1,7 +1,7 @@
 """The text decoder's one-token step through the CUDA kernels of `cuda_decode_kernels`.
 
 The same computation as `TextModel.__call__` for one token per row at rope positions `start`
-(the ASR fast path), with the layer's small ops fused: a layer is ten launches instead of
+(the ASR fast path), with the layer's small ops fused: a layer is 11 launches instead of
 sixteen (twenty with a padding mask). The residual add that ends a layer is fused with the
 RMSNorm that starts the next one, so the loop carries the residual and the pending MLP output.
 """
