@@ -59,6 +59,11 @@ def time_tokens(
     return seconds
 
 
+def _label(mode: str, step: str) -> str:
+    """A run's key in the report: the step, after its mode when fused and plain are both run."""
+    return step if mode == "default" else f"{mode}/{step}"
+
+
 class ModeSwitch:
     """Turns the fused kernels on or off; each mode keeps its own compiled step (its trace)."""
 
@@ -122,13 +127,12 @@ def main() -> None:
                 caches[mode] = thinker.model.make_cache()
                 mx.eval(thinker.model(embeds, starts, caches[mode], prompt_mask))
             time_tokens(thinker, step, caches[mode], starts, key_mask, args.tokens)
-        rounds: dict[str, list[float]] = {f"{m}/{s}" if m != "default" else s: [] for m, s in runs}
+        rounds: dict[str, list[float]] = {_label(mode, step): [] for mode, step in runs}
         for _ in range(args.rounds):
             for mode, step in runs:
                 switch.use(mode)
-                key = f"{mode}/{step}" if mode != "default" else step
                 seconds = time_tokens(thinker, step, caches[mode], starts, key_mask, args.tokens)
-                rounds[key].append(1e3 * seconds)
+                rounds[_label(mode, step)].append(1e3 * seconds)
         report["batches"][str(batch)] = {
             key: {"median_ms_per_token": float(np.median(ms)), "rounds_ms": ms}
             for key, ms in rounds.items()

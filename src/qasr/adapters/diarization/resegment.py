@@ -99,6 +99,14 @@ def label_centroids(
     return unit
 
 
+def window_spans(
+    starts: npt.NDArray[np.int64], length: int, frame_labels: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """[windows, length]: the label of each frame of each window (all `length` frames long)."""
+    spans: npt.NDArray[np.int64] = frame_labels[starts[:, None] + np.arange(length)[None, :]]
+    return spans
+
+
 def pure_centroids(
     starts: npt.NDArray[np.int64],
     length: int,
@@ -110,7 +118,7 @@ def pure_centroids(
     speaker with no such window keeps its `fallback` centroid. Why pure: a window across a
     change of speaker prints neither voice, and would pull both centroids together."""
     speakers = len(fallback)
-    spans = frame_labels[starts[:, None] + np.arange(length)[None, :]]
+    spans = window_spans(starts, length, frame_labels)
     pure = np.all(spans == spans[:, :1], axis=1)
     centroids = label_centroids(prints[pure], spans[pure, 0], np.ones(int(pure.sum())), speakers)
     empty = ~np.any(centroids != 0.0, axis=1)
@@ -127,7 +135,7 @@ def window_distortion(
     """How badly a labelling fits the prints: the mean cosine distance from each window (all
     `length` frames long) to the pure centroid (`pure_centroids`) of the speaker who holds most
     of its frames; a speaker without a pure window has no centroid, and its windows count 1."""
-    spans = frame_labels[starts[:, None] + np.arange(length)[None, :]]
+    spans = window_spans(starts, length, frame_labels)
     speakers = int(spans.max()) + 1
     held = np.zeros((len(starts), speakers))
     np.add.at(held, (np.repeat(np.arange(len(starts)), length), spans.ravel()), 1.0)
@@ -185,4 +193,5 @@ __all__ = [
     "resegment",
     "runs",
     "window_distortion",
+    "window_spans",
 ]

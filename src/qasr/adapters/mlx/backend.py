@@ -34,12 +34,12 @@ _CANDIDATES = (
 def _installed_mkl() -> str | None:
     """libmkl_rt from the `mkl` wheel, if it is installed."""
     try:
-        files = distribution("mkl").files or []
+        mkl = distribution("mkl")
     except PackageNotFoundError:
         return None
-    for file in files:
+    for file in mkl.files or []:
         if file.name.startswith("libmkl_rt.so"):
-            return str(Path(str(distribution("mkl").locate_file(file))).resolve())
+            return str(Path(str(mkl.locate_file(file))).resolve())
     return None
 
 
@@ -58,10 +58,13 @@ def _mkl_threading() -> None:
 def blas_candidates(choice: str) -> tuple[str | None, ...]:
     """The libraries to try, in order, for a QASR_BLAS value: a path alone; `mkl` or `openblas`
     first and the other after; nothing for `none`; MKL, then OpenBLAS, when unset."""
+    preference = choice.lower()
+    if preference == "none":
+        return ()
+    if preference not in ("", "mkl", "openblas"):
+        return (choice,)  # a path: the wheel's metadata need not be read
     mkl = _installed_mkl()
-    preferences = {"": (mkl, *_CANDIDATES), "mkl": (mkl, *_CANDIDATES), "none": ()}
-    preferences["openblas"] = (*_CANDIDATES, mkl)
-    return preferences.get(choice.lower(), (choice,))
+    return (*_CANDIDATES, mkl) if preference == "openblas" else (mkl, *_CANDIDATES)
 
 
 def _preload_blas() -> str | None:

@@ -28,6 +28,7 @@ from functools import cache
 from typing import Any
 
 from qasr.adapters.mlx.backend import mx
+from qasr.adapters.mlx.model.mrope import rope_from_start
 
 FUSED_DECODE_VARIABLE = "QASR_FUSED_DECODE"
 _FLOAT_TYPES = (mx.float32, mx.bfloat16, mx.float16)
@@ -162,11 +163,10 @@ def reference_qk_norm_rope(
     queries, keys, values = mx.split(qkv, [q_dim, q_dim + kv_dim], axis=-1)
     queries = mx.fast.rms_norm(queries.reshape(batch, n_heads, 1, head_dim), q_weight, eps)
     keys = mx.fast.rms_norm(keys.reshape(batch, n_kv_heads, 1, head_dim), k_weight, eps)
-    rope = {"traditional": False, "base": None, "scale": 1.0, "freqs": wavelengths}
-    offsets = positions.astype(mx.int32)
+    offsets = _int32(positions)
     return (
-        mx.fast.rope(queries, head_dim, offset=offsets, **rope),
-        mx.fast.rope(keys, head_dim, offset=offsets, **rope),
+        rope_from_start(queries, wavelengths, offsets),
+        rope_from_start(keys, wavelengths, offsets),
         values.reshape(batch, n_kv_heads, 1, head_dim),
     )
 
