@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from qasr.adapters.audio.resample import resample
 from qasr.adapters.diarization.builtin import BuiltinDiarizer
+from qasr.adapters.mlx.backend import mx
 from qasr.app.bootstrap import cpu_model
 from qasr.domain import AudioClip, SpeakerSpan
 from qasr.domain.diarization_error import diarization_error
@@ -71,7 +72,7 @@ def _audible(samples: npt.NDArray[np.float32]) -> tuple[int, int]:
 
 
 def conversation(
-    speaker, rng: random.Random, speakers: int
+    speaker, rng: random.Random, speakers: int, pitch_spread: int = 0
 ) -> tuple[npt.NDArray[np.float32], list[SpeakerSpan]]:
     voices = rng.sample(VOICES, speakers)
     order = list(range(speakers))
@@ -86,6 +87,8 @@ def conversation(
     cursor = 0
     for who in order:
         accent, variant, pitch = voices[who]
+        if pitch_spread:  # a voice whose pitch moves from sentence to sentence, as people's do
+            pitch = min(99, max(0, pitch + rng.randint(-pitch_spread, pitch_spread)))
         utterance = Utterance(
             rng.choice(SENTENCES), Voice(accent, variant), rng.randint(150, 190), pitch
         )
@@ -115,10 +118,61 @@ def telephone(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return resample(np.fft.irfft(spectrum, len(narrow)).astype(np.float32), 8000, RATE)
 
 
-def noisy(audio: npt.NDArray[np.float32], rng: random.Random, snr_db: float = 15.0):
+def noisy(audio: npt.NDArray[np.float32], seed: int, snr_db: float = 15.0):
     speech_power = np.mean(audio[np.abs(audio) > 0.01] ** 2)
-    noise = np.random.default_rng(rng.randrange(2**32)).standard_normal(len(audio))
+    noise = np.random.default_rng(seed).standard_normal(len(audio))
     return (audio + noise * np.sqrt(speech_power / 10 ** (snr_db / 10))).astype(np.float32)
+
+
+Conversation = tuple[int, npt.NDArray[np.float32], list[SpeakerSpan], int]
+
+
+def synthesised(
+    counts: list[int], per_count: int, seed: int, pitch_spread: int = 0
+) -> tuple[list[Conversation], str]:
+    """(speakers, clean audio, reference turns, noise seed) per conversation, and espeak's
+    version; one random stream makes them all, so a seed names the set."""
+    speaker = open_speaker()
+    rng = random.Random(seed)
+    made = []
+    for speakers in counts:
+        for _ in range(per_count):
+            audio, reference = conversation(speaker, rng, speakers, pitch_spread)
+            made.append((speakers, audio, reference, rng.randrange(2**32)))
+    return made, speaker.version
+
+
+def save_conversations(folder: Path, made: list[Conversation], espeak: str) -> None:
+    """The clean audio (float32, compressed) and a manifest of the rest: what a machine without
+    espeak-ng (the lent GPU) needs to score the same set."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(folder / "audio.npz", *[audio for _, audio, _, _ in made])
+    manifest = {
+        "espeak": espeak,
+        "conversations": [
+            {
+                "speakers": speakers,
+                "noise_seed": noise_seed,
+                "reference": [[t.speaker, t.start, t.end] for t in reference],
+            }
+            for speakers, _, reference, noise_seed in made
+        ],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest) + "\n")
+
+
+def load_conversations(folder: Path) -> tuple[list[Conversation], str]:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    with np.load(folder / "audio.npz") as audio:
+        return [
+            (
+                entry["speakers"],
+                audio[f"arr_{index}"],
+                [SpeakerSpan(*turn) for turn in entry["reference"]],
+                entry["noise_seed"],
+            )
+            for index, entry in enumerate(manifest["conversations"])
+        ], manifest["espeak"]
 
 
 def main(argv: list[str]) -> int:
@@ -131,46 +185,83 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--oracle-count", action="store_true", help="give the true count (scores the labelling)"
     )
+    parser.add_argument(
+        "--pitch-spread",
+        type=int,
+        default=0,
+        help="move each sentence's espeak pitch by up to this much (10 is ~1.5 semitones)",
+    )
+    parser.add_argument(
+        "--pitch-weight", type=float, default=None, help="the pitch's share of a print (study)"
+    )
+    parser.add_argument(
+        "--max-speaker-similarity", type=float, default=None, help="the count's cut (study)"
+    )
+    parser.add_argument(
+        "--save-audio", type=Path, default=None, help="also write the conversations to this folder"
+    )
+    parser.add_argument(
+        "--audio",
+        type=Path,
+        default=None,
+        help="score the conversations saved in this folder (no espeak-ng needed)",
+    )
+    parser.add_argument(
+        "--machine", default=None, help="how to describe the machine (default: this CPU)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    speaker = open_speaker()
-    rng = random.Random(args.seed)
-    diarizer = BuiltinDiarizer()
+    counts = [int(count) for count in args.speaker_counts.split(",")]
+    if args.audio:
+        made, espeak = load_conversations(args.audio)
+        counts = sorted({speakers for speakers, _, _, _ in made})
+    else:
+        made, espeak = synthesised(counts, args.per_count, args.seed, args.pitch_spread)
+    if args.save_audio:
+        save_conversations(args.save_audio, made, espeak)
+    tuned = {
+        name: value
+        for name, value in (
+            ("pitch_weight", args.pitch_weight),
+            ("max_speaker_similarity", args.max_speaker_similarity),
+        )
+        if value is not None
+    }
+    diarizer = BuiltinDiarizer(**tuned)
     diarizer.models()
     rows = []
-    counts = [int(count) for count in args.speaker_counts.split(",")]
-    for speakers in counts:
-        for index in range(args.per_count):
-            audio, reference = conversation(speaker, rng, speakers)
-            for variant, samples in (
-                ("clean", audio),
-                ("telephone", telephone(audio)),
-                ("noisy", noisy(audio, rng)),
-            ):
-                started = time.perf_counter()
-                clip = AudioClip(samples, RATE, f"{speakers}-{index}-{variant}")
-                if args.oracle_count:
-                    diarizer.num_speakers = speakers
-                turns = diarizer.diarize(clip)
-                seconds = time.perf_counter() - started
-                row = {
-                    "speakers": speakers,
-                    "variant": variant,
-                    "audio_seconds": round(len(samples) / RATE, 2),
-                    "speakers_found": len({t.speaker for t in turns}),
-                    "diarize_seconds": round(seconds, 3),
+    seen: dict[int, int] = {}
+    for speakers, audio, reference, noise_seed in made:
+        index = seen[speakers] = seen.get(speakers, -1) + 1
+        for variant, samples in (
+            ("clean", audio),
+            ("telephone", telephone(audio)),
+            ("noisy", noisy(audio, noise_seed)),
+        ):
+            started = time.perf_counter()
+            clip = AudioClip(samples, RATE, f"{speakers}-{index}-{variant}")
+            if args.oracle_count:
+                diarizer.num_speakers = speakers
+            turns = diarizer.diarize(clip)
+            seconds = time.perf_counter() - started
+            row = {
+                "speakers": speakers,
+                "variant": variant,
+                "audio_seconds": round(len(samples) / RATE, 2),
+                "speakers_found": len({t.speaker for t in turns}),
+                "diarize_seconds": round(seconds, 3),
+            }
+            for name, collar in (("no_collar", 0.0), ("collar_0.25", 0.25)):
+                error = diarization_error(reference, turns, collar=collar)
+                row[name] = {
+                    "der": round(error.rate, 4),
+                    "missed": round(error.missed, 3),
+                    "false_alarm": round(error.false_alarm, 3),
+                    "confusion": round(error.confusion, 3),
+                    "reference_speech": round(error.reference_speech, 3),
                 }
-                for name, collar in (("no_collar", 0.0), ("collar_0.25", 0.25)):
-                    error = diarization_error(reference, turns, collar=collar)
-                    row[name] = {
-                        "der": round(error.rate, 4),
-                        "missed": round(error.missed, 3),
-                        "false_alarm": round(error.false_alarm, 3),
-                        "confusion": round(error.confusion, 3),
-                        "reference_speech": round(error.reference_speech, 3),
-                    }
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     summary = {}
     for group in ("all", "clean", "telephone", "noisy", *counts):
         chosen = [
@@ -199,12 +290,14 @@ def main(argv: list[str]) -> int:
         "min_speaker_seconds": diarizer.min_speaker_seconds,
         "max_speaker_similarity": diarizer.max_speaker_similarity,
         "switch_penalty": diarizer.switch_penalty,
-        "machine": f"{cpu_model()} ({platform.machine()}, {cores} cores, shared), "
-        f"{platform.system()}; the H200 RTF was not measured by this run",
-        "espeak": speaker.version,
+        "pitch_weight": diarizer.pitch_weight,
+        "machine": args.machine
+        or f"{cpu_model()} ({platform.machine()}, {cores} cores, shared), {platform.system()}",
+        "mlx_device": str(mx.default_device()),
+        "espeak": espeak,
         "seed": args.seed,
         "audio_seconds": round(audio_total, 1),
-        "real_time_factor_cpu": round(sum(r["diarize_seconds"] for r in rows) / audio_total, 4),
+        "real_time_factor": round(sum(r["diarize_seconds"] for r in rows) / audio_total, 4),
         "summary": summary,
         "files": rows,
     }

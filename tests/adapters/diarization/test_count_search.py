@@ -12,9 +12,8 @@ import itertools
 import numpy as np
 import pytest
 
-from qasr.adapters.diarization.builtin import BuiltinDiarizer
+from qasr.adapters.diarization.builtin import BuiltinDiarizer, _pitched_prints, _Windows
 from qasr.adapters.diarization.segments import window_starts
-from qasr.adapters.diarization.voice_encoder import embed_windows
 from qasr.adapters.mlx.backend import mx
 
 PAUSE = 50  # frames of silence between turns (0.5 s)
@@ -58,20 +57,17 @@ def diarize(
 ) -> list[tuple[str, float, float]]:
     encoder = MeanVoice()
     starts, lengths = window_starts(regions)
-    prints = np.zeros((len(starts), PRINT_SIZE), dtype=np.float32)
+    no_pitch = np.full(len(mels), np.nan)  # made-up voices have no pitch: GE2E's part alone
+    prints = np.zeros((len(starts), PRINT_SIZE + 2), dtype=np.float32)
     for length in np.unique(lengths):
         chosen = np.flatnonzero(lengths == length)
-        prints[chosen] = embed_windows(encoder, mels, starts[chosen], int(length))
-    turns = diarizer._from_prints(
-        encoder,
-        mels,
-        regions,
-        starts,
-        lengths,
-        prints,
-        len(mels) / 100,
-        energy_db,
+        prints[chosen] = _pitched_prints(
+            encoder, mels, no_pitch, starts[chosen], int(length), diarizer.pitch_weight
+        )
+    windows = _Windows(
+        regions, starts, lengths, prints, encoder, mels, no_pitch, diarizer.pitch_weight
     )
+    turns = diarizer._from_prints(windows, len(mels) / 100, energy_db)
     return [(turn.speaker, turn.start, turn.end) for turn in turns]
 
 

@@ -38,6 +38,12 @@ import numpy as np
 import numpy.typing as npt
 
 from qasr.adapters.audio.resample import resample
+from qasr.adapters.diarization.pitch import (
+    DEFAULT_PITCH_WEIGHT,
+    pitch_track,
+    window_pitch,
+    with_pitch,
+)
 from qasr.adapters.diarization.resegment import (
     DEFAULT_SWITCH_PENALTY,
     absorb_short_runs,
@@ -80,6 +86,7 @@ from qasr.adapters.diarization.speech_regions import (
     speech_regions,
 )
 from qasr.adapters.diarization.voice_encoder import (
+    HIDDEN,
     HOP,
     SAMPLE_RATE,
     VoiceEncoder,
@@ -88,6 +95,7 @@ from qasr.adapters.diarization.voice_encoder import (
     mel_frames,
 )
 from qasr.domain import AudioClip, SpeakerSpan
+from qasr.errors import InvalidInputError
 
 DEFAULT_CHANGE_THRESHOLD = 0.75
 DEFAULT_REGION_RULES = RegionRules()
@@ -118,9 +126,12 @@ class _Windows:
         prints: npt.NDArray[np.float32],
         encoder: VoiceEncoder,
         mels: npt.NDArray[np.float32],
+        pitches: npt.NDArray[np.float64],
+        pitch_weight: float,
     ) -> None:
         self.regions, self.starts, self.lengths, self.prints = regions, starts, lengths, prints
         self._encoder, self._mels = encoder, mels
+        self._pitches, self._pitch_weight = pitches, pitch_weight
         self._short: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None
 
     def short(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
@@ -128,7 +139,14 @@ class _Windows:
             starts = short_window_starts(self.regions)
             prints = np.zeros((0, self.prints.shape[1]), dtype=np.float32)
             if len(starts):
-                prints = embed_windows(self._encoder, self._mels, starts, SHORT_WINDOW_FRAMES)
+                prints = _pitched_prints(
+                    self._encoder,
+                    self._mels,
+                    self._pitches,
+                    starts,
+                    SHORT_WINDOW_FRAMES,
+                    self._pitch_weight,
+                )
             self._short = (starts, prints)
         return self._short
 
@@ -154,6 +172,7 @@ class BuiltinDiarizer:
         min_turn_seconds: float = DEFAULT_MIN_TURN_SECONDS,
         min_speaker_seconds: float = DEFAULT_MIN_SPEAKER_SECONDS,
         max_speaker_similarity: float = DEFAULT_MAX_SPEAKER_SIMILARITY,
+        pitch_weight: float = DEFAULT_PITCH_WEIGHT,
         region_rules: RegionRules = DEFAULT_REGION_RULES,
     ) -> None:
         check_speaker_bounds(num_speakers, min_speakers, max_speakers)
@@ -165,6 +184,9 @@ class BuiltinDiarizer:
         self.min_turn_frames = round(min_turn_seconds * FRAMES_PER_SECOND)
         self.min_speaker_seconds = min_speaker_seconds
         self.max_speaker_similarity = max_speaker_similarity
+        if not 0.0 <= pitch_weight < 1.0:
+            raise InvalidInputError(f"pitch_weight must lie in [0, 1), got {pitch_weight}")
+        self.pitch_weight = pitch_weight
         self.region_rules = region_rules
         self._models: tuple[SileroVAD, VoiceEncoder] | None = None
 
@@ -186,32 +208,33 @@ class BuiltinDiarizer:
         starts, lengths = window_starts(regions)
         if len(starts) == 0:  # speech too short for one print: one speaker says all of it
             return _turns(regions, [0] * len(regions), clip.duration)
-        prints = np.zeros((len(starts), 256), dtype=np.float32)
+        pitches = pitch_track(samples) if self.pitch_weight > 0 else np.full(len(mels), np.nan)
+        prints = np.zeros((len(starts), HIDDEN + 2), dtype=np.float32)
         for length in np.unique(lengths):
             chosen = np.flatnonzero(lengths == length)
-            prints[chosen] = embed_windows(encoder, mels, starts[chosen], int(length))
-        return self._from_prints(
-            encoder, mels, regions, starts, lengths, prints, clip.duration, energy_db
+            prints[chosen] = _pitched_prints(
+                encoder, mels, pitches, starts[chosen], int(length), self.pitch_weight
+            )
+        windows = _Windows(
+            regions, starts, lengths, prints, encoder, mels, pitches, self.pitch_weight
         )
+        return self._from_prints(windows, clip.duration, energy_db)
 
     def _from_prints(
         self,
-        encoder: VoiceEncoder,
-        mels: npt.NDArray[np.float32],
-        regions: list[tuple[int, int]],
-        starts: npt.NDArray[np.int64],
-        lengths: npt.NDArray[np.int64],
-        prints: npt.NDArray[np.float32],
+        windows: _Windows,
         duration: float,
         energy_db: npt.NDArray[np.float64] | None = None,
     ) -> tuple[SpeakerSpan, ...]:
         """Turns from the window prints: segments, then a refined labelling per count tried, and
         for the count kept the better fit of it and the window labelling; given the clip's
         energy, the pause at each change of speaker is taken out of the turns."""
-        segments = split_at_changes(regions, starts, lengths, prints, self.change_threshold)
-        by_segment = segment_prints(segments, starts, lengths, prints)
+        regions = windows.regions
+        segments = split_at_changes(
+            regions, windows.starts, windows.lengths, windows.prints, self.change_threshold
+        )
+        by_segment = segment_prints(segments, windows.starts, windows.lengths, windows.prints)
         weights = np.array([end - start for start, end in segments], dtype=np.float64)
-        windows = _Windows(regions, starts, lengths, prints, encoder, mels)
         floor = self.num_speakers or self.min_speakers or 1
         ceiling = self.num_speakers or self.max_speakers or max(DEFAULT_MAX_SPEAKERS, floor)
         chosen = floor
@@ -366,6 +389,19 @@ class BuiltinDiarizer:
             for start, end in speech_regions(probabilities, self.region_rules)
         ]
         return refine_edges(energy_db, [(a, b) for a, b in coarse if a < b])
+
+
+def _pitched_prints(
+    encoder: VoiceEncoder,
+    mels: npt.NDArray[np.float32],
+    pitches: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    frames: int,
+    pitch_weight: float,
+) -> npt.NDArray[np.float32]:
+    """[len(starts), HIDDEN + 2]: each window's GE2E print with its median pitch (`pitch`)."""
+    prints = embed_windows(encoder, mels, starts, frames)
+    return with_pitch(prints, window_pitch(pitches, starts, frames), pitch_weight)
 
 
 def _segment_frames(
