@@ -53,11 +53,13 @@ def conversation(
 
 
 def diarize(
-    diarizer: BuiltinDiarizer, regions, mels, energy_db=None
+    diarizer: BuiltinDiarizer, regions, mels, energy_db=None, pitches=None
 ) -> list[tuple[str, float, float]]:
+    """Turns from made-up voices; `pitches` a log2 pitch per frame (default none: NaN, so that
+    the prints compare on the stand-in's part alone)."""
     encoder = MeanVoice()
     starts, lengths = window_starts(regions)
-    no_pitch = np.full(len(mels), np.nan)  # made-up voices have no pitch: GE2E's part alone
+    no_pitch = np.full(len(mels), np.nan) if pitches is None else pitches
     prints = np.zeros((len(starts), PRINT_SIZE + 2), dtype=np.float32)
     for length in np.unique(lengths):
         chosen = np.flatnonzero(lengths == length)
@@ -120,6 +122,25 @@ def test_two_voices_closer_than_the_similarity_limit_are_one_speaker() -> None:
     # Without the similarity limit the durations alone allow more speakers than there are.
     lenient = diarize(BuiltinDiarizer(max_speaker_similarity=0.999), regions, mels)
     assert len({s for s, _, _ in lenient}) > 1
+
+
+def test_two_voices_that_print_alike_are_two_speakers_when_their_pitches_differ() -> None:
+    directions = voices(2)
+    directions[1] = directions[0]  # one print for both: only the pitch tells them apart
+    regions, mels, who = conversation(directions, [(voice, 3.0) for voice in (0, 1) * 4])
+    pitches = np.full(len(mels), np.nan)
+    for (start, end), voice in zip(regions, who, strict=True):
+        pitches[start:end] = np.log2(110.0 if voice == 0 else 165.0)  # a fifth apart
+    heard = diarize(BuiltinDiarizer(), regions, mels, pitches=pitches)
+    assert same_partition(speaker_of_each_region(heard, regions), who)
+    deaf = diarize(BuiltinDiarizer(pitch_weight=0.0), regions, mels, pitches=pitches)
+    assert len({speaker for speaker, _, _ in deaf}) == 1
+    # A pitch that wanders by a semitone within one voice does not split it.
+    wander = np.log2(110.0) + (np.arange(len(mels)) // 300 % 2) / 12
+    one = diarize(
+        BuiltinDiarizer(), regions, mels, pitches=np.where(np.isnan(pitches), np.nan, wander)
+    )
+    assert len({speaker for speaker, _, _ in one}) == 1
 
 
 @pytest.mark.parametrize(
