@@ -28,6 +28,7 @@ from qasr.adapters.mlx.backend import mx, nn
 from qasr.adapters.mlx.checkpoint.config import known_fields
 from qasr.adapters.mlx.checkpoint.weights import conv_to_mlx, is_conv_kernel
 from qasr.adapters.mlx.model.activations import gelu
+from qasr.adapters.mlx.model.attention import attention
 from qasr.adapters.mlx.model.lengths import (
     audio_token_count,
     conv_output_length,
@@ -165,7 +166,7 @@ class AudioAttention(nn.Module):
         for q, k, v in zip(queries, keys, values, strict=True):
             B, L, D = q.shape
             q, k, v = (x.reshape(B, L, self.n_heads, -1).transpose(0, 2, 1, 3) for x in (q, k, v))
-            attended = mx.fast.scaled_dot_product_attention(q, k, v, scale=self.scale)
+            attended = attention(q, k, v, scale=self.scale)
             outputs.append(attended.transpose(0, 2, 1, 3).reshape(B, L, D))
         return self.out_proj(windows.merge(outputs))
 

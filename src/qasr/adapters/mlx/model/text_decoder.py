@@ -11,7 +11,6 @@ token.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
 from typing import Any
 
 import attrs
@@ -19,6 +18,8 @@ import attrs
 from qasr.adapters.mlx.backend import mx, nn
 from qasr.adapters.mlx.checkpoint.config import known_fields
 from qasr.adapters.mlx.checkpoint.weights import FUSED_INTO, FUSED_PROJECTIONS
+from qasr.adapters.mlx.model.activations import swiglu_for
+from qasr.adapters.mlx.model.attention import attention
 from qasr.adapters.mlx.model.fused_decoder import can_fuse, fused_decode_hidden
 from qasr.adapters.mlx.model.kv_cache import DEFAULT_STEP, KVCache, make_cache
 from qasr.adapters.mlx.model.mrope import (
@@ -131,18 +132,10 @@ class Attention(nn.Module):
         queries, keys = rotary(queries), rotary(keys)
         if cache is not None:
             keys, values = cache.update_and_fetch(keys, values)
-        out = mx.fast.scaled_dot_product_attention(
-            queries, keys, values, scale=self.scale, mask=mask
-        )
+        out = attention(queries, keys, values, scale=self.scale, mask=mask)
         # One token: [B, H, 1, D] is already [B, 1, H * D] in memory, so no transpose copy.
         out = out.reshape(B, 1, -1) if L == 1 else out.transpose(0, 2, 1, 3).reshape(B, L, -1)
         return self.o_proj(out)
-
-
-@partial(mx.compile, shapeless=True)
-def _swiglu(gate: mx.array, up: mx.array) -> mx.array:
-    """silu(gate) * up as one fused kernel on a GPU (three element-wise ops otherwise)."""
-    return nn.silu(gate) * up
 
 
 class MLP(nn.Module):
@@ -153,7 +146,7 @@ class MLP(nn.Module):
 
     def __call__(self, x: mx.array) -> mx.array:
         gate, up = mx.split(self.gate_up_proj(x), 2, axis=-1)
-        return self.down_proj(_swiglu(gate, up))
+        return self.down_proj(swiglu_for(mx.default_device())(gate, up))
 
 
 class DecoderLayer(nn.Module):
