@@ -279,7 +279,8 @@ def main(argv: list[str]) -> int:
     cores = len(os.sched_getaffinity(0))  # the cores this process may use, not the host's
     result = {
         "command": "python3 scripts/diarization_eval.py " + " ".join(argv),
-        "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E beside the window's pitch, MLX), speaker count "
+        "diarizer": "builtin (Silero VAD v6 + Resemblyzer GE2E beside the window's pitch, MLX), "
+        "speaker count "
         + (
             "given (oracle)"
             if args.oracle_count

@@ -29,7 +29,8 @@ import numpy as np
 import numpy.typing as npt
 
 from qasr.adapters.mlx.backend import mx, nn, optim
-from qasr.adapters.mlx.model.activations import gelu
+from qasr.adapters.mlx.model.activations import gelu, logsumexp_for
+from qasr.adapters.mlx.model.attention import attention as attend
 from qasr.adapters.mlx.model.audio_encoder import AudioEncoder, AudioEncoderLayer, sinusoids
 from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.training.ctc import ctc_loss
@@ -141,9 +142,7 @@ def _layer(layer: AudioEncoderLayer, hidden: mx.array, bias: mx.array, window: i
         return split.transpose(0, 2, 1, 3)
 
     q, k, v = heads(attention.q_proj(x)), heads(attention.k_proj(x)), heads(attention.v_proj(x))
-    attended = mx.fast.scaled_dot_product_attention(
-        q, k, v, scale=attention.scale, mask=bias.astype(q.dtype)
-    )
+    attended = attend(q, k, v, scale=attention.scale, mask=bias.astype(q.dtype))
     hidden = hidden + attention.out_proj(attended.transpose(0, 2, 1, 3).reshape(B, T, D))
     return hidden + layer.fc2(gelu(layer.fc1(layer.final_layer_norm(hidden))))
 
@@ -196,7 +195,7 @@ def padded_batch_loss(
         if logit_offset is not None:
             scores = scores + logit_offset
         scores = scores.astype(mx.float32)
-        log_probs = scores - mx.logsumexp(scores, axis=-1, keepdims=True)
+        log_probs = scores - logsumexp_for(mx.default_device())(scores, axis=-1, keepdims=True)
         ctc = ctc_loss(log_probs, batch.audio_tokens, batch.text, batch.text_length, audio_id)
         loss = loss + ctc_weight * ctc.sum() / mx.maximum(batch.text_length.sum(), 1)
     return loss, count

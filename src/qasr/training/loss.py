@@ -8,6 +8,7 @@ Logits are computed only at the positions that predict an answer token: the voca
 from __future__ import annotations
 
 from qasr.adapters.mlx.backend import mx, nn
+from qasr.adapters.mlx.model.activations import logsumexp_for
 from qasr.adapters.mlx.model.thinker import Qwen3ASRThinker
 from qasr.training.batches import Batch
 from qasr.training.ctc import ctc_loss
@@ -45,7 +46,7 @@ def token_losses(logits: mx.array, targets: mx.array, logit_offset: mx.array | N
         return nn.losses.cross_entropy(logits, targets, reduction="none")
     # -log softmax(logits + offset)[target], the target's own logit taken without the offset.
     target_logits = mx.take_along_axis(logits, targets[:, None], axis=-1)[:, 0]
-    return mx.logsumexp(logits + logit_offset, axis=-1) - target_logits
+    return logsumexp_for(mx.default_device())(logits + logit_offset, axis=-1) - target_logits
 
 
 def transcript_ctc_losses(model: Qwen3ASRThinker, batch: Batch, clips: list[mx.array]) -> mx.array:
@@ -57,7 +58,7 @@ def transcript_ctc_losses(model: Qwen3ASRThinker, batch: Batch, clips: list[mx.a
     if batch.logit_offset is not None:
         logits = logits + batch.logit_offset  # the rest row stands for V - A classes
     logits = logits.astype(mx.float32)
-    log_probs = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+    log_probs = logits - logsumexp_for(mx.default_device())(logits, axis=-1, keepdims=True)
     return ctc_loss(
         log_probs, batch.audio_lengths, batch.text_ids, batch.text_lengths, batch.blank_id
     )

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from qasr.adapters.mlx.backend import mx, nn
 from qasr.adapters.mlx.model.activations import (
     fast_exp,
+    fast_logsumexp,
     fast_softmax,
+    logsumexp_for,
     swiglu_for,
 )
 from qasr.adapters.mlx.model.attention import attention, softmax_attention
@@ -141,3 +143,32 @@ def test_an_unknown_mask_name_is_refused() -> None:
     q = mx.zeros((1, 1, 2, 8))
     with pytest.raises(ValueError, match="unknown attention mask"):
         softmax_attention(q, q, q, scale=1.0, mask="sliding")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 300),
+    st.floats(0.1, 30.0),
+    st.integers(0, 2**16),
+    st.booleans(),
+)
+def test_fast_logsumexp_and_its_gradient_equal_mlx(
+    rows: int, classes: int, spread: float, seed: int, keepdims: bool
+) -> None:
+    scores = mx.array(
+        np.random.default_rng(seed).standard_normal((rows, classes)) * spread, dtype=mx.float32
+    )
+    weights = mx.array(np.random.default_rng(seed + 1).standard_normal(rows), dtype=mx.float32)
+    if keepdims:
+        weights = weights[:, None]
+
+    def loss(form):
+        return lambda s: (form(s, axis=-1, keepdims=keepdims) * weights).sum()
+
+    ours, our_grad = mx.value_and_grad(loss(fast_logsumexp))(scores)
+    theirs, their_grad = mx.value_and_grad(loss(mx.logsumexp))(scores)
+    assert np.allclose(np.array(ours), np.array(theirs), rtol=1e-5, atol=1e-5)
+    assert np.allclose(np.array(our_grad), np.array(their_grad), rtol=1e-5, atol=1e-7)
+    assert logsumexp_for(mx.Device(mx.cpu)) is fast_logsumexp
+    assert logsumexp_for(mx.Device(mx.gpu)) is mx.logsumexp
