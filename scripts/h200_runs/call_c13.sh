@@ -7,6 +7,13 @@
 # the fused decoder's, as session 12 left them unrun after a change to their reference), the
 # diarizer's own tests, then the DER and real-time factor of the saved set on the H200.
 #   bash scripts/h200_runs/call_c13.sh
+# Staging .devcarry/diar here (36 MB; git-ignored), once per machine:
+#   SP=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+#   mkdir -p .devcarry/diar/pk/silero_vad/data .devcarry/diar/pk/resemblyzer .devcarry/diar/whl
+#   cp $SP/silero_vad/data/silero_vad.jit .devcarry/diar/pk/silero_vad/data/
+#   cp $SP/resemblyzer/pretrained.pt .devcarry/diar/pk/resemblyzer/
+#   cp .whl/{pytest,hypothesis,sortedcontainers,iniconfig,pluggy}*.whl .devcarry/diar/whl/
+#   (cd scripts && python3 -c "import diarization_eval as e, pathlib; m, v = e.synthesised([2, 3, 4], 4, 2026); e.save_conversations(pathlib.Path('../.devcarry/diar/conv2026'), m, v)")
 set -e
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .devcarry/diar/whl/*.whl
 source /tmp/h200/env.sh
