@@ -34,7 +34,7 @@ def voiced(hz: float, seconds: float = 0.6, lowest_harmonic: int = 1, seed: int 
 
 
 @settings(max_examples=25, deadline=None)
-@given(hz=st.floats(70.0, 380.0), seed=st.integers(0, 1000))
+@given(hz=st.floats(70.0, 380.0, allow_subnormal=False), seed=st.integers(0, 1000))
 def test_the_track_finds_the_pitch_of_a_steady_voice(hz: float, seed: int) -> None:
     track = pitch_track(voiced(hz, seed=seed))
     inner = track[5:-5]  # the first and last frames overhang the tone's ends
@@ -77,14 +77,14 @@ def test_a_window_takes_the_median_of_its_voiced_frames_or_none() -> None:
 
 unit_prints = st.integers(1, 5).flatmap(
     lambda n: st.lists(
-        st.lists(st.floats(-1, 1, allow_nan=False), min_size=4, max_size=4).filter(
-            lambda row: np.linalg.norm(row) > 1e-3
-        ),
+        st.lists(
+            st.floats(-1, 1, allow_nan=False, allow_subnormal=False), min_size=4, max_size=4
+        ).filter(lambda row: np.linalg.norm(row) > 1e-3),
         min_size=n,
         max_size=n,
     )
 )
-pitches_or_none = st.one_of(st.none(), st.floats(6.0, 9.0))
+pitches_or_none = st.one_of(st.none(), st.floats(6.0, 9.0, allow_subnormal=False))
 
 
 @settings(max_examples=60, deadline=None)
@@ -92,7 +92,7 @@ pitches_or_none = st.one_of(st.none(), st.floats(6.0, 9.0))
     rows=unit_prints,
     pitch_a=pitches_or_none,
     pitch_b=pitches_or_none,
-    weight=st.floats(0.0, 0.9),
+    weight=st.floats(0.0, 0.9, allow_subnormal=False),
 )
 def test_prints_with_pitch_are_unit_and_compare_as_the_weighted_sum(
     rows: list[list[float]], pitch_a: float | None, pitch_b: float | None, weight: float
