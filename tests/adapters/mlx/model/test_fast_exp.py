@@ -26,7 +26,8 @@ compiled_exp = mx.compile(fast_exp)
 
 def ulps_off(ours: np.ndarray, exact: np.ndarray) -> np.ndarray:
     # float32's ulp at `exact`, from its exponent: np.spacing would step into subnormals near
-    # exp(-87), which a process with flush-to-zero set (some BLAS libraries set it) reads as 0.
+    # exp(-87), which a process with flush-to-zero set reads as 0 (the official qwen-asr imports
+    # nagisa, whose fast-math build sets it for the whole process).
     _, exponent = np.frexp(exact)
     return np.abs(ours - exact) / np.ldexp(1.0, exponent - 24)
 
