@@ -124,6 +124,13 @@ def noisy(audio: npt.NDArray[np.float32], seed: int, snr_db: float = 15.0):
     return (audio + noise * np.sqrt(speech_power / 10 ** (snr_db / 10))).astype(np.float32)
 
 
+def variants(
+    audio: npt.NDArray[np.float32], noise_seed: int
+) -> tuple[tuple[str, npt.NDArray[np.float32]], ...]:
+    """The three ways each conversation is scored: as spoken, through a telephone band, noisy."""
+    return (("clean", audio), ("telephone", telephone(audio)), ("noisy", noisy(audio, noise_seed)))
+
+
 Conversation = tuple[int, npt.NDArray[np.float32], list[SpeakerSpan], int]
 
 
@@ -142,13 +149,17 @@ def synthesised(
     return made, speaker.version
 
 
-def save_conversations(folder: Path, made: list[Conversation], espeak: str) -> None:
+def save_conversations(
+    folder: Path, made: list[Conversation], espeak: str, seed: int, pitch_spread: int
+) -> None:
     """The clean audio (float32, compressed) and a manifest of the rest: what a machine without
-    espeak-ng (the lent GPU) needs to score the same set."""
+    espeak-ng (the lent GPU) needs to score the same set, and the seed and spread that made it."""
     folder.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(folder / "audio.npz", *[audio for _, audio, _, _ in made])
     manifest = {
         "espeak": espeak,
+        "seed": seed,
+        "pitch_spread": pitch_spread,
         "conversations": [
             {
                 "speakers": speakers,
@@ -161,7 +172,8 @@ def save_conversations(folder: Path, made: list[Conversation], espeak: str) -> N
     (folder / "manifest.json").write_text(json.dumps(manifest) + "\n")
 
 
-def load_conversations(folder: Path) -> tuple[list[Conversation], str]:
+def load_conversations(folder: Path) -> tuple[list[Conversation], dict[str, object]]:
+    """The conversations `save_conversations` wrote, and its manifest (espeak, seed, spread)."""
     manifest = json.loads((folder / "manifest.json").read_text())
     with np.load(folder / "audio.npz") as audio:
         return [
@@ -171,8 +183,8 @@ def load_conversations(folder: Path) -> tuple[list[Conversation], str]:
                 [SpeakerSpan(*turn) for turn in entry["reference"]],
                 entry["noise_seed"],
             )
-            for index, entry in enumerate(manifest["conversations"])
-        ], manifest["espeak"]
+            for index, entry in enumerate(manifest.pop("conversations"))
+        ], manifest
 
 
 def main(argv: list[str]) -> int:
@@ -212,13 +224,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     counts = [int(count) for count in args.speaker_counts.split(",")]
-    if args.audio:
-        made, espeak = load_conversations(args.audio)
+    seed, pitch_spread = args.seed, args.pitch_spread
+    if args.audio:  # the set is the saved one's, whatever --seed and --pitch-spread say
+        made, manifest = load_conversations(args.audio)
         counts = sorted({speakers for speakers, _, _, _ in made})
+        espeak, seed, pitch_spread = manifest["espeak"], manifest["seed"], manifest["pitch_spread"]
     else:
-        made, espeak = synthesised(counts, args.per_count, args.seed, args.pitch_spread)
+        made, espeak = synthesised(counts, args.per_count, seed, pitch_spread)
     if args.save_audio:
-        save_conversations(args.save_audio, made, espeak)
+        save_conversations(args.save_audio, made, espeak, seed, pitch_spread)
     tuned = {
         name: value
         for name, value in (
@@ -233,11 +247,7 @@ def main(argv: list[str]) -> int:
     seen: dict[int, int] = {}
     for speakers, audio, reference, noise_seed in made:
         index = seen[speakers] = seen.get(speakers, -1) + 1
-        for variant, samples in (
-            ("clean", audio),
-            ("telephone", telephone(audio)),
-            ("noisy", noisy(audio, noise_seed)),
-        ):
+        for variant, samples in variants(audio, noise_seed):
             started = time.perf_counter()
             clip = AudioClip(samples, RATE, f"{speakers}-{index}-{variant}")
             if args.oracle_count:
@@ -296,7 +306,8 @@ def main(argv: list[str]) -> int:
         or f"{cpu_model()} ({platform.machine()}, {cores} cores, shared), {platform.system()}",
         "mlx_device": str(mx.default_device()),
         "espeak": espeak,
-        "seed": args.seed,
+        "seed": seed,
+        "pitch_spread": pitch_spread,
         "audio_seconds": round(audio_total, 1),
         "real_time_factor": round(sum(r["diarize_seconds"] for r in rows) / audio_total, 4),
         "summary": summary,

@@ -66,11 +66,7 @@ def main(argv: list[str]) -> int:
     files = [
         (speakers, variant, samples, reference)
         for speakers, audio, reference, noise_seed in made
-        for variant, samples in (
-            ("clean", audio),
-            ("telephone", evaluation.telephone(audio)),
-            ("noisy", evaluation.noisy(audio, noise_seed)),
-        )
+        for variant, samples in evaluation.variants(audio, noise_seed)
     ]
     for setting in args.settings:
         started = time.perf_counter()

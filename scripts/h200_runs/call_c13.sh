@@ -13,7 +13,7 @@
 #   cp $SP/silero_vad/data/silero_vad.jit .devcarry/diar/pk/silero_vad/data/
 #   cp $SP/resemblyzer/pretrained.pt .devcarry/diar/pk/resemblyzer/
 #   cp .whl/{pytest,hypothesis,sortedcontainers,iniconfig,pluggy}*.whl .devcarry/diar/whl/
-#   (cd scripts && python3 -c "import diarization_eval as e, pathlib; m, v = e.synthesised([2, 3, 4], 4, 2026); e.save_conversations(pathlib.Path('../.devcarry/diar/conv2026'), m, v)")
+#   (cd scripts && python3 -c "import diarization_eval as e, pathlib; m, v = e.synthesised([2, 3, 4], 4, 2026); e.save_conversations(pathlib.Path('../.devcarry/diar/conv2026'), m, v, 2026, 0)")
 set -e
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .devcarry/diar/whl/*.whl
 source /tmp/h200/env.sh
